@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("account/", views.my_account, name="my_account"),
+    path("settings/", views.settings_home, name="settings_home"),
+    path("settings/profile/", views.settings_profile, name="settings_profile"),
+    path("settings/address/", views.settings_address, name="settings_address"),
+    path("settings/security/", views.settings_security, name="settings_security"),
+]

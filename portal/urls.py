@@ -1,0 +1,16 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "Account portal back office"
+admin.site.site_title = "Back office"
+
+urlpatterns = [
+    path("", login_required(RedirectView.as_view(pattern_name="accounts:my_account")), name="home"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+]

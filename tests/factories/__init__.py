@@ -1,0 +1,3 @@
+from .accounts import PASSWORD, UserFactory
+
+__all__ = ["PASSWORD", "UserFactory"]
