@@ -1,3 +1,31 @@
-from .accounts import PASSWORD, UserFactory
+from .accounts import (
+    PASSWORD,
+    AdvanceConnectFactory,
+    CustomerAccountFactory,
+    DirectBillChargeFactory,
+    DirectBillFactory,
+    EMessagingFactory,
+    LedgerEntryFactory,
+    MailingAddressFactory,
+    SecurusDebitFactory,
+    TopUpEnrolmentFactory,
+    UserFactory,
+    VideoSessionFactory,
+    VideoSubscriptionFactory,
+)
 
-__all__ = ["PASSWORD", "UserFactory"]
+__all__ = [
+    "PASSWORD",
+    "AdvanceConnectFactory",
+    "CustomerAccountFactory",
+    "DirectBillChargeFactory",
+    "DirectBillFactory",
+    "EMessagingFactory",
+    "LedgerEntryFactory",
+    "MailingAddressFactory",
+    "SecurusDebitFactory",
+    "TopUpEnrolmentFactory",
+    "UserFactory",
+    "VideoSessionFactory",
+    "VideoSubscriptionFactory",
+]

@@ -1,7 +1,26 @@
+import datetime as dt
+
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import (
+    AdvanceConnect,
+    CustomerAccount,
+    DirectBill,
+    DirectBillCharge,
+    EMessaging,
+    LedgerEntry,
+    MailingAddress,
+    PhoneNumber,
+    PurchaseMethod,
+    SecurusDebit,
+    StampEntry,
+    TopUpEnrolment,
+    User,
+    VideoSession,
+    VideoSubscription,
+)
 
 PASSWORD = "a-long-test-password-9"
 
@@ -25,3 +44,180 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     class Params:
         staff = factory.Trait(is_staff=True)
+
+
+class CustomerAccountFactory(factory.django.DjangoModelFactory):
+    """An open account with an address on record and one phone number."""
+
+    class Meta:
+        model = CustomerAccount
+        skip_postgeneration_save = True
+
+    holder = factory.SubFactory(UserFactory)
+    number = factory.Sequence(lambda n: f"7{n:08d}")
+    service_state = "TX"
+    time_zone = "America/Chicago"
+    opened_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=400))
+    last_activity_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=3))
+
+    @factory.post_generation
+    def address(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            MailingAddressFactory(account=self, **(extracted or {}))
+
+    @factory.post_generation
+    def phone(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            PhoneNumber.objects.create(account=self, number=extracted or "5125550100")
+
+    class Params:
+        new_mexico = factory.Trait(service_state="NM", time_zone="America/Denver")
+
+
+class MailingAddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MailingAddress
+
+    account = factory.SubFactory(CustomerAccountFactory, address=False)
+    line1 = "1200 E 6TH ST"
+    line2 = ""
+    city = "AUSTIN"
+    state = "TX"
+    zip_code = "78702"
+    created_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=300))
+
+
+class AdvanceConnectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AdvanceConnect
+
+    account = factory.SubFactory(CustomerAccountFactory)
+    opened_at = factory.LazyAttribute(lambda o: o.account.opened_at)
+
+
+class LedgerEntryFactory(factory.django.DjangoModelFactory):
+    """A deposit by default; traits for the other kinds of entry."""
+
+    class Meta:
+        model = LedgerEntry
+
+    advance_connect = factory.SubFactory(AdvanceConnectFactory)
+    kind = LedgerEntry.Kind.DEPOSIT
+    amount_cents = 5000
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=30))
+    method = PurchaseMethod.ONLINE_CARD
+    card_brand = "Visa"
+    card_last4 = "4242"
+    processor_token = factory.Sequence(lambda n: f"tok_{n:06d}")
+
+    class Params:
+        by_mail = factory.Trait(
+            method=PurchaseMethod.MAIL, card_brand="", card_last4="", processor_token=""
+        )
+        by_moneygram = factory.Trait(
+            method=PurchaseMethod.MONEYGRAM, card_brand="", card_last4="", processor_token=""
+        )
+        by_western_union = factory.Trait(
+            method=PurchaseMethod.WESTERN_UNION, card_brand="", card_last4="", processor_token=""
+        )
+        settled_call = factory.Trait(
+            kind=LedgerEntry.Kind.CALL_CHARGE,
+            method="",
+            card_brand="",
+            card_last4="",
+            processor_token="",
+            number_called="5125550100",
+            settled_at=factory.LazyAttribute(lambda o: o.occurred_at + dt.timedelta(hours=12)),
+        )
+        unsettled_call = factory.Trait(
+            kind=LedgerEntry.Kind.CALL_CHARGE,
+            method="",
+            card_brand="",
+            card_last4="",
+            processor_token="",
+            number_called="5125550100",
+            occurred_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=3)),
+        )
+
+
+class TopUpEnrolmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TopUpEnrolment
+
+    account = factory.SubFactory(CustomerAccountFactory)
+    kind = TopUpEnrolment.Kind.AUTOPAY
+    enrolled_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=90))
+
+
+class DirectBillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DirectBill
+
+    account = factory.SubFactory(CustomerAccountFactory)
+    billing_day = 1
+    opened_at = factory.LazyAttribute(lambda o: o.account.opened_at)
+
+
+class DirectBillChargeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DirectBillCharge
+
+    direct_bill = factory.SubFactory(DirectBillFactory)
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=2))
+    number_called = "5125550100"
+    amount_cents = 315
+
+
+class SecurusDebitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SecurusDebit
+
+    account = factory.SubFactory(CustomerAccountFactory)
+    incarcerated_name = "Luis Reyes"
+    facility = "Travis County Correctional Complex"
+    balance_cents = 2500
+
+
+class EMessagingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EMessaging
+
+    account = factory.SubFactory(CustomerAccountFactory)
+
+    @factory.post_generation
+    def stamps(self, create, extracted, **kwargs):
+        if create and extracted:
+            StampEntry.objects.create(
+                emessaging=self,
+                kind=StampEntry.Kind.PURCHASE,
+                stamps=extracted,
+                amount_cents=extracted * 50,
+                occurred_at=timezone.now() - dt.timedelta(days=20),
+            )
+
+
+class VideoSubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VideoSubscription
+
+    account = factory.SubFactory(CustomerAccountFactory)
+    plan = "VideoConnect Monthly"
+    monthly_price_cents = 999
+    started_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=60))
+
+
+class VideoSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VideoSession
+
+    account = factory.SubFactory(CustomerAccountFactory)
+    starts_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=5))
+    facility = "Travis County Correctional Complex"
+    incarcerated_name = "Luis Reyes"
+    amount_paid_cents = 1295
+
+    class Params:
+        past = factory.Trait(
+            starts_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=5)),
+            status=VideoSession.Status.COMPLETED,
+        )

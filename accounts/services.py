@@ -1,0 +1,141 @@
+"""Every write to an account and its services. Views, admin, jobs and tests call these."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Q
+
+from portal.audit import audit_record
+
+from .models import (
+    AdvanceConnect,
+    CustomerAccount,
+    LedgerEntry,
+    MailingAddress,
+    PurchaseMethod,
+)
+
+
+class AccountClosed(Exception):
+    """The account is closed: its balance can no longer pay for anything (SPEC E1)."""
+
+
+class Activity:
+    """What counts as activity (SPEC N2). Nothing else restarts the 180 days."""
+
+    DEPOSIT = "deposit"
+    CALL_CHARGE = "call_charge"
+    SIGN_IN = "sign_in"
+    REFUND_REQUEST = "refund_request"
+    SUPPORT_CONTACT = "support_contact"
+    ADDRESS_CHANGE = "address_change"
+
+
+def account_record_activity(*, account: CustomerAccount, kind: str, at: dt.datetime) -> None:
+    """Rule N2: stamp the account's last activity, never moving it backwards."""
+    CustomerAccount.objects.filter(pk=account.pk).filter(
+        Q(last_activity_at__lt=at) | Q(last_activity_at__isnull=True)
+    ).update(last_activity_at=at, last_activity_kind=kind)
+    if account.last_activity_at is None or account.last_activity_at < at:
+        account.last_activity_at = at
+        account.last_activity_kind = kind
+
+
+def _lock_open_account(account_id: int) -> CustomerAccount:
+    account = CustomerAccount.objects.select_for_update().get(pk=account_id)
+    if not account.is_open:
+        raise AccountClosed(f"Account {account.number} is closed.")
+    return account
+
+
+def deposit_record(
+    *,
+    advance_connect: AdvanceConnect,
+    amount_cents: int,
+    method: str,
+    at: dt.datetime,
+    card_brand: str = "",
+    card_last4: str = "",
+    processor_token: str = "",
+) -> LedgerEntry:
+    """Add money to an AdvanceConnect balance; a deposit is activity (N2)."""
+    if method not in PurchaseMethod.values:
+        raise ValueError(f"Unknown purchase method {method!r}.")
+    with transaction.atomic():
+        account = _lock_open_account(advance_connect.account_id)
+        entry = LedgerEntry.objects.create(
+            advance_connect=advance_connect,
+            kind=LedgerEntry.Kind.DEPOSIT,
+            amount_cents=amount_cents,
+            occurred_at=at,
+            method=method,
+            card_brand=card_brand,
+            card_last4=card_last4,
+            processor_token=processor_token,
+        )
+        account_record_activity(account=account, kind=Activity.DEPOSIT, at=at)
+    return entry
+
+
+def call_charge_post(
+    *, advance_connect: AdvanceConnect, number_called: str, amount_cents: int, at: dt.datetime
+) -> LedgerEntry:
+    """Post an unsettled call charge. Rule E1: refused once the account is closed.
+
+    The account row is locked, so a charge posted while the account is being closed
+    waits for the closure: it is either deducted by it or refused after it (E3).
+    """
+    with transaction.atomic():
+        account = _lock_open_account(advance_connect.account_id)
+        entry = LedgerEntry.objects.create(
+            advance_connect=advance_connect,
+            kind=LedgerEntry.Kind.CALL_CHARGE,
+            amount_cents=amount_cents,
+            occurred_at=at,
+            number_called=number_called,
+        )
+        account_record_activity(account=account, kind=Activity.CALL_CHARGE, at=at)
+    return entry
+
+
+def address_change(
+    *,
+    account: CustomerAccount,
+    actor,
+    at: dt.datetime,
+    source=MailingAddress.Source.HOLDER,
+    confirmed: bool = False,
+    **fields,
+) -> MailingAddress:
+    """Put a new address on record; the old one stays as history (`replaced_at`)."""
+    with transaction.atomic():
+        account = CustomerAccount.objects.select_for_update().get(pk=account.pk)
+        current = account.addresses.filter(replaced_at__isnull=True).first()
+        before = current.as_dict() if current else {}
+        if current:
+            current.replaced_at = at
+            current.save(update_fields=["replaced_at"])
+        address = MailingAddress.objects.create(
+            account=account,
+            source=source,
+            created_at=at,
+            confirmed_at=at if confirmed else None,
+            **fields,
+        )
+        account_record_activity(account=account, kind=Activity.ADDRESS_CHANGE, at=at)
+        audit_record(
+            actor=actor,
+            action="address.changed",
+            target=account,
+            before=before,
+            after=address.as_dict(),
+            at=at,
+        )
+    return address
+
+
+def address_confirm(*, address: MailingAddress, at: dt.datetime) -> MailingAddress:
+    """The holder says the address on record is right (SPEC D2)."""
+    MailingAddress.objects.filter(pk=address.pk).update(confirmed_at=at)
+    address.confirmed_at = at
+    return address
