@@ -1,0 +1,27 @@
+"""Emails to holders, rendered from text and HTML templates in their language (B5)."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+
+
+def send_holder_email(*, user, template: str, context: dict) -> None:
+    """Send `templates/emails/<template>.{subject.txt,txt,html}` to `user`."""
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        context = {
+            **context,
+            "user": user,
+            "PORTAL_NAME": settings.PORTAL_NAME,
+            "SUPPORT_PHONE": settings.SUPPORT_PHONE,
+        }
+        subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
+        text = render_to_string(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
+    message = EmailMultiAlternatives(
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
+        body=text,
+        to=[user.email],
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()

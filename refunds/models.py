@@ -1,0 +1,217 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from localflavor.us.models import USStateField, USZipCodeField
+
+from accounts.models import CustomerAccount, DirectBillStatement, MailingAddress
+from portal.fields import CentsField
+
+# No 0/O, 1/I/L: a reference read out over the phone must not be misheard.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def new_closure_reference() -> str:
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"CL-{chars[:4]}-{chars[4:]}"
+
+
+class Closure(models.Model):
+    """The record that an account was closed, why, when, by whom, and what happened to
+    each service (SPEC §0, E1-E9). An account is closed at most once."""
+
+    class Reason(models.TextChoices):
+        HOLDER_REQUEST = "holder_request", _("Holder request")
+        INACTIVITY = "inactivity", _("Inactivity")
+
+    class DirectBillOutcome(models.TextChoices):
+        NONE = "", _("No Direct Bill")
+        HELD = "held", _("Held for unbilled charges")
+        FINAL_STATEMENT = "final_statement", _("Final statement issued")
+        CLOSED_NO_INVOICE = "closed_no_invoice", _("Closed with nothing owed")
+
+    reference = models.CharField(
+        _("closure reference"), max_length=12, unique=True, default=new_closure_reference
+    )
+    account = models.OneToOneField(
+        CustomerAccount, on_delete=models.PROTECT, related_name="closure"
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    closed_at = models.DateTimeField(_("closed"), db_index=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+    # The address the holder confirmed in step D2, as it was then.
+    address = models.ForeignKey(
+        MailingAddress, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    address_confirmed_at = models.DateTimeField(_("address confirmed"), null=True, blank=True)
+    # AdvanceConnect (E3, E4)
+    balance_before_cents = CentsField(_("balance before closure"), default=0)
+    deducted_cents = CentsField(_("unsettled charges deducted"), default=0)
+    shortfall_cents = CentsField(_("shortfall recorded, not charged"), default=0)
+    refund_cents = CentsField(_("refund"), default=0)
+    # Services (E2, E5-E8)
+    top_ups_terminated = models.CharField(
+        _("TextPay/AutoPay terminated"), max_length=40, blank=True
+    )
+    direct_bill_outcome = models.CharField(
+        _("Direct Bill"), max_length=20, choices=DirectBillOutcome.choices, blank=True
+    )
+    direct_bill_hold_from = models.DateField(
+        _("Direct Bill hold: not before"), null=True, blank=True
+    )
+    direct_bill_hold_until = models.DateField(_("Direct Bill hold: by"), null=True, blank=True)
+    final_statement = models.OneToOneField(
+        DirectBillStatement, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    debit_untouched_cents = CentsField(_("Securus Debit left untouched"), default=0)
+    stamps_forfeited = models.PositiveIntegerField(_("eMessaging stamps forfeited"), default=0)
+    sessions_voided = models.PositiveIntegerField(_("video sessions voided"), default=0)
+    subscriptions_cancelled = models.PositiveIntegerField(
+        _("video subscriptions cancelled"), default=0
+    )
+    confirmation_emailed_at = models.DateTimeField(_("confirmation emailed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        ordering = ["-closed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    deducted_cents__gte=0,
+                    shortfall_cents__gte=0,
+                    refund_cents__gte=0,
+                    debit_untouched_cents__gte=0,
+                ),
+                name="refunds_closure_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+
+class Refund(models.Model):
+    """Money going back to a holder: a card refund or a refund check (SPEC §3).
+
+    The amount never changes once created; a correction voids and reissues, and the
+    new refund points at the one it replaces.
+    """
+
+    class Method(models.TextChoices):
+        CARD = "card", _("Card refund")
+        CHECK = "check", _("Refund check")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUBMITTED = "submitted", _("Submitted to the card processor")
+        SETTLED = "settled", _("Settled")
+        FAILED = "failed", _("Failed")
+        ISSUED = "issued", _("Issued")
+        MAILED = "mailed", _("Mailed")
+        CASHED = "cashed", _("Cashed")
+        RETURNED = "returned", _("Returned undeliverable")
+        REISSUED = "reissued", _("Reissued")
+        VOID = "void", _("Void")
+        STALE = "stale", _("Stale (uncashed)")
+        ESCHEATED = "escheated", _("Remitted to the state")
+
+    closure = models.ForeignKey(Closure, on_delete=models.PROTECT, related_name="refunds")
+    replaces = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name=_("replaces"),
+    )
+    method = models.CharField(_("method"), max_length=8, choices=Method.choices, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    amount_cents = CentsField(_("amount"))
+    created_at = models.DateTimeField(_("created"))
+    due_date = models.DateField(_("due"), db_index=True)
+    needs_review = models.BooleanField(
+        _("needs staff review"),
+        default=False,
+        help_text=_("No deposit, or a purchase method the rules do not cover (rule E4)."),
+    )
+    status_changed_at = models.DateTimeField(_("status changed"))
+    status_reason = models.TextField(_("reason for the last change"), blank=True)
+    # Card refunds
+    card_brand = models.CharField(_("card brand"), max_length=20, blank=True)
+    card_last4 = models.CharField(_("card last 4"), max_length=4, blank=True)
+    card_token = models.CharField(_("card processor token"), max_length=64, blank=True)
+    processor_reference = models.CharField(_("processor reference"), max_length=64, blank=True)
+    # Refund checks: payee and the address the check goes to, as mailed
+    payee_name = models.CharField(_("payee"), max_length=150, blank=True)
+    address_line1 = models.CharField(_("address line 1"), max_length=100, blank=True)
+    address_line2 = models.CharField(_("address line 2"), max_length=100, blank=True)
+    address_city = models.CharField(_("city"), max_length=60, blank=True)
+    address_state = USStateField(_("state"), blank=True)
+    address_zip = USZipCodeField(_("ZIP code"), blank=True)
+    check_number = models.CharField(
+        _("check number"), max_length=20, null=True, blank=True, unique=True
+    )
+    issued_on = models.DateField(_("issued"), null=True, blank=True)
+    mailed_on = models.DateField(_("mailed"), null=True, blank=True)
+    cleared_on = models.DateField(_("cashed"), null=True, blank=True)
+    escheat_report_reference = models.CharField(
+        _("unclaimed property report"), max_length=64, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "due_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0), name="refunds_refund_amount_gt_0"
+            ),
+            # The money of a closure is refunded once: one original refund per closure,
+            # and each refund is replaced at most once (the OneToOne on `replaces`).
+            models.UniqueConstraint(
+                fields=["closure"],
+                condition=models.Q(replaces__isnull=True),
+                name="refunds_one_original_refund_per_closure",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    method="card",
+                    status__in=["pending", "submitted", "settled", "failed"],
+                )
+                | models.Q(
+                    method="check",
+                    status__in=[
+                        "pending",
+                        "issued",
+                        "mailed",
+                        "cashed",
+                        "returned",
+                        "reissued",
+                        "void",
+                        "stale",
+                        "escheated",
+                    ],
+                ),
+                name="refunds_refund_status_fits_method",
+            ),
+        ]
+
+    def __str__(self):
+        label = self.check_number and f"check {self.check_number}" or self.get_method_display()
+        return f"{self.closure.reference} {label}"
+
+    def address_lines(self):
+        city_line = f"{self.address_city} {self.address_state} {self.address_zip}".strip()
+        return [line for line in (self.address_line1, self.address_line2, city_line) if line]
