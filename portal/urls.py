@@ -12,5 +12,6 @@ urlpatterns = [
     path("", login_required(RedirectView.as_view(pattern_name="accounts:my_account")), name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("settings/security/delete/", include("refunds.urls")),
     path("", include("accounts.urls")),
 ]

@@ -278,9 +278,7 @@ def test_a_closed_account_cannot_pay_for_calls():
     ac = prepaid(deposits=[(4000, None, 3)])
     closure_confirm(account=ac.account, actor=None, at=NOW)
     with pytest.raises(AccountClosed):
-        call_charge_post(
-            advance_connect=ac, number_called="5125550100", amount_cents=100, at=NOW
-        )
+        call_charge_post(advance_connect=ac, number_called="5125550100", amount_cents=100, at=NOW)
     assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CALL_CHARGE).exists()
 
 
