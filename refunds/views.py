@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.forms import AddressForm
 from accounts.address_verification import get_address_verifier
+from accounts.forms import AddressForm
 from accounts.selectors import account_for_holder, current_address
 from accounts.services import address_change, address_confirm
 
