@@ -173,7 +173,17 @@ class Refund(models.Model):
         verbose_name = _("refund")
         verbose_name_plural = _("refunds")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "due_date"])]
+        indexes = [
+            models.Index(fields=["status", "due_date"]),
+            # The back office lists newest first; exports filter by date (SPEC §5).
+            models.Index(fields=["created_at", "id"]),
+            models.Index(fields=["method", "issued_on"]),
+        ]
+        permissions = [
+            ("move_refund", _("Can move refunds and checks through their statuses")),
+            ("move_statement", _("Can record payments on and move final statements")),
+            ("export_records", _("Can export records for audit")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount_cents__gt=0), name="refunds_refund_amount_gt_0"
@@ -215,3 +225,58 @@ class Refund(models.Model):
     def address_lines(self):
         city_line = f"{self.address_city} {self.address_state} {self.address_zip}".strip()
         return [line for line in (self.address_line1, self.address_line2, city_line) if line]
+
+
+class InactivityNotice(models.Model):
+    """An email telling a New Mexico holder their inactive account will be closed
+    (rule N3). One per account, lead time and inactivity period, so a re-run sends
+    nothing twice and new activity starts a new period."""
+
+    account = models.ForeignKey(
+        CustomerAccount, on_delete=models.PROTECT, related_name="inactivity_notices"
+    )
+    days_before = models.PositiveSmallIntegerField(_("days before closure"))
+    inactive_since = models.DateTimeField(_("inactive since"))
+    closes_on = models.DateField(_("closes on"))
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("inactivity notice")
+        verbose_name_plural = _("inactivity notices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "days_before", "inactive_since"],
+                name="refunds_one_inactivity_notice_per_period",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.account} {self.days_before} days before {self.closes_on}"
+
+
+class ExportRun(models.Model):
+    """One export an auditor took (SPEC §5: every export is itself recorded: who,
+    what, filter, row count). Written with its audit event before any row leaves."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX (Excel)"
+
+    exporter = models.CharField(_("export"), max_length=32)
+    file_format = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    date_from = models.DateField(_("from"))
+    date_to = models.DateField(_("to"))
+    row_count = models.PositiveIntegerField(_("rows"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("when"), db_index=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.exporter} {self.date_from}..{self.date_to} ({self.file_format})"

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from .emails import send_holder_email
-from .models import Closure
+from .models import Closure, InactivityNotice
 
 
 @task()
@@ -26,3 +26,23 @@ def closure_confirmation_send(*, closure_id: int) -> None:
         )
         closure.confirmation_emailed_at = timezone.now()
         closure.save(update_fields=["confirmation_emailed_at"])
+
+
+@task()
+def inactivity_notice_send(*, notice_id: int) -> None:
+    """Rule N3: tell a New Mexico holder when their inactive account will be closed."""
+    with transaction.atomic():
+        notice = (
+            InactivityNotice.objects.select_for_update()
+            .select_related("account__holder")
+            .get(pk=notice_id)
+        )
+        if notice.sent_at is not None:
+            return
+        send_holder_email(
+            user=notice.account.holder,
+            template="inactivity_notice",
+            context={"notice": notice, "account": notice.account},
+        )
+        notice.sent_at = timezone.now()
+        notice.save(update_fields=["sent_at"])

@@ -1,9 +1,11 @@
 """Small helpers the tests share: TOTP codes and links out of emails."""
 
 import re
+import threading
 import time
 
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.db import connections
 
 
 def totp_code(secret, at=None):
@@ -15,3 +17,25 @@ def totp_code(secret, at=None):
 def link_in(message):
     """The first portal link in an email body."""
     return re.search(r"https?://[^/\s]+(/\S+)", message.body).group(1)
+
+
+def run_at_once(count, target):
+    """Start `count` threads that call `target(i)` together; return results and errors."""
+    barrier = threading.Barrier(count)
+    results, errors = [None] * count, []
+
+    def worker(i):
+        try:
+            barrier.wait()
+            results[i] = target(i)
+        except Exception as exc:  # collected and asserted on by the caller
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results, errors

@@ -1,9 +1,7 @@
 """Concurrency on PostgreSQL: row locks make the closure happen exactly once (D5, E3)."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import LedgerEntry
@@ -12,6 +10,7 @@ from accounts.services import AccountClosed, call_charge_post
 from refunds.models import Closure, Refund
 from refunds.services import closure_confirm
 from tests.factories import AdvanceConnectFactory, LedgerEntryFactory
+from tests.helpers import run_at_once
 
 pytestmark = [
     pytest.mark.postgres,
@@ -20,28 +19,6 @@ pytestmark = [
         reason="needs PostgreSQL row locks (SELECT ... FOR UPDATE); SQLite has none",
     ),
 ]
-
-
-def run_at_once(count, target):
-    """Start `count` threads that call `target(i)` together; collect results/errors."""
-    barrier = threading.Barrier(count)
-    results, errors = [None] * count, []
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results[i] = target(i)
-        except Exception as exc:  # collected and asserted on by the caller
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,42 @@
+"""Two inactivity sweeps at once on PostgreSQL close each due account once (N6)."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import LedgerEntry
+from refunds.models import Closure, Refund
+from refunds.services.inactivity import inactive_accounts_close
+from tests.factories import AdvanceConnectFactory, LedgerEntryFactory
+from tests.helpers import run_at_once
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="needs PostgreSQL row locks with SKIP LOCKED; SQLite has none",
+    ),
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_close_each_due_account_exactly_once():
+    long_ago = timezone.now() - dt.timedelta(days=181)
+    due = []
+    for _ in range(8):
+        ac = AdvanceConnectFactory(account__new_mexico=True, account__last_activity_at=long_ago)
+        LedgerEntryFactory(advance_connect=ac, amount_cents=1000)
+        due.append(ac.account.pk)
+    active = AdvanceConnectFactory(account__new_mexico=True).account
+
+    results, errors = run_at_once(2, lambda i: [c.account_id for c in inactive_accounts_close()])
+
+    assert errors == []
+    assert sorted(Closure.objects.values_list("account_id", flat=True)) == sorted(due)
+    assert Refund.objects.count() == 8
+    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REFUND).count() == 8
+    assert not Closure.objects.filter(account=active).exists()
+    # Between them the two sweeps reported each account; neither acted twice.
+    assert sorted(results[0] + results[1]) == sorted(set(results[0] + results[1]))
