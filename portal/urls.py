@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from refunds.public_views import refund_status
+
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Account portal back office"
 admin.site.site_title = "Back office"
@@ -12,6 +14,7 @@ urlpatterns = [
     path("", login_required(RedirectView.as_view(pattern_name="accounts:my_account")), name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("refund-status/", refund_status, name="refund_status"),
     path("settings/security/delete/", include("refunds.urls")),
     path("", include("accounts.urls")),
 ]

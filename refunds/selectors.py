@@ -1,9 +1,14 @@
 """Reads for the holder's pages, staff and exporters."""
 
+import datetime as dt
+
+from django.db.models import Q
+
 from accounts.models import DirectBillStatement, LedgerEntry
 from portal.money import cents_to_decimal
 
-from .models import Refund
+from .models import Closure, Refund
+from .states import NOT_YET_SENT
 
 
 def holder_records(account):
@@ -62,3 +67,40 @@ def holder_records(account):
             )
         )
     return rows
+
+
+def overdue_q(today: dt.date) -> Q:
+    """SPEC §3: past its due date and not yet issued (card) or mailed (check)."""
+    condition = Q(pk__in=[])
+    for method, statuses in NOT_YET_SENT.items():
+        condition |= Q(method=method, status__in=statuses)
+    return condition & Q(due_date__lt=today)
+
+
+def refund_is_overdue(*, method: str, status: str, due_date: dt.date, today: dt.date) -> bool:
+    return due_date < today and status in NOT_YET_SENT[method]
+
+
+def closure_for_status_lookup(*, reference: str, zip_code: str, last_name: str):
+    """Rule B2: the closure only when reference, ZIP (first five digits, against the
+    address confirmed at closure or any later one) and last name all match."""
+    closure = (
+        Closure.objects.select_related("account__holder", "address")
+        .filter(reference=reference)
+        .first()
+    )
+    if closure is None:
+        return None
+    zip5 = "".join(ch for ch in zip_code if ch.isdigit())[:5]
+    zips = {
+        z[:5]
+        for z in closure.account.addresses.filter(created_at__gte=closure.closed_at).values_list(
+            "zip_code", flat=True
+        )
+    }
+    if closure.address is not None:
+        zips.add(closure.address.zip_code[:5])
+    surname = closure.account.holder.last_name.strip().casefold()
+    if len(zip5) != 5 or zip5 not in zips or last_name.strip().casefold() != surname:
+        return None
+    return closure

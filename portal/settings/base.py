@@ -112,6 +112,8 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "reauthenticate": "10/m/user",
     "confirm_email": "1/3m/key",
+    # rule B2: the public refund status page, per IP and per closure reference.
+    "refund_status": "30/h/ip,8/h/key",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Account portal"
@@ -172,3 +174,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- back office (SPEC §3): an uncashed refund check goes stale this many days after issue ---
+STALE_CHECK_DAYS = env.int("STALE_CHECK_DAYS", default=180)
