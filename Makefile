@@ -22,7 +22,7 @@ migrate: install
 	$(PY) manage.py createcachetable
 
 run: migrate
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --holders 50
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: install

@@ -11,6 +11,11 @@ SECURITY_URL_NAMES = {
     "mfa_download_recovery_codes",
     "account_email",
 }
+SECTION_BY_URL_NAME = {
+    "settings_profile": "profile",
+    "phone_add": "profile",
+    "settings_address": "address",
+}
 
 
 def settings_section(request):
@@ -19,6 +24,6 @@ def settings_section(request):
     name = match.url_name if match else None
     if name in SECURITY_URL_NAMES or (match and "delete" in (match.namespace or "")):
         return {"settings_section": "security"}
-    if name in {"settings_profile", "settings_address"}:
-        return {"settings_section": name.removeprefix("settings_")}
+    if name in SECTION_BY_URL_NAME:
+        return {"settings_section": SECTION_BY_URL_NAME[name]}
     return {}

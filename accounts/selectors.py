@@ -9,10 +9,17 @@ from django.db.models.functions import Coalesce
 from .models import (
     AdvanceConnect,
     CustomerAccount,
+    DirectBill,
+    DirectBillCharge,
+    DirectBillPayment,
+    DirectBillStatement,
     LedgerEntry,
     MailingAddress,
+    SecurusDebit,
     StampEntry,
+    TopUpEnrolment,
     VideoSession,
+    VideoSubscription,
 )
 
 K = LedgerEntry.Kind
@@ -35,7 +42,7 @@ class AdvanceConnectSummary:
         return self.last_deposit.method if self.last_deposit else ""
 
 
-def _sum(condition):
+def _sum(condition=None):
     return Coalesce(Sum("amount_cents", filter=condition), 0)
 
 
@@ -94,3 +101,203 @@ def future_video_sessions(account: CustomerAccount, now: dt.datetime):
     return account.video_sessions.filter(
         status=VideoSession.Status.SCHEDULED, starts_at__gt=now
     ).order_by("starts_at", "id")
+
+
+# --- Direct Bill ---
+
+UNPAID_STATEMENT = [
+    DirectBillStatement.Status.ISSUED,
+    DirectBillStatement.Status.PARTIALLY_PAID,
+    DirectBillStatement.Status.PAST_DUE,
+]
+
+
+@dataclass(frozen=True)
+class DirectBillSummary:
+    direct_bill: DirectBill
+    unbilled_cents: int  # charges not yet on a statement: this cycle's
+    unbilled_count: int
+    unpaid_statements_cents: int  # statements neither paid nor written off
+    paid_towards_unpaid_cents: int  # payments already made on those statements
+    last_statement: DirectBillStatement | None
+
+    @property
+    def outstanding_cents(self) -> int:
+        """What the holder still owes: unpaid statements less payments, plus unbilled."""
+        return self.unpaid_statements_cents - self.paid_towards_unpaid_cents + self.unbilled_cents
+
+
+def direct_bill_summary(direct_bill: DirectBill) -> DirectBillSummary:
+    """Unbilled charges, what is outstanding and the last statement, in four queries."""
+    unbilled = DirectBillCharge.objects.filter(
+        direct_bill=direct_bill, statement__isnull=True
+    ).aggregate(total=_sum(), count=Count("id"))
+    unpaid = DirectBillStatement.objects.filter(
+        direct_bill=direct_bill, status__in=UNPAID_STATEMENT
+    ).aggregate(total=_sum())
+    paid = DirectBillPayment.objects.filter(
+        statement__direct_bill=direct_bill, statement__status__in=UNPAID_STATEMENT
+    ).aggregate(total=_sum())
+    last_statement = direct_bill.statements.order_by("-statement_date", "-id").first()
+    return DirectBillSummary(
+        direct_bill=direct_bill,
+        unbilled_cents=unbilled["total"],
+        unbilled_count=unbilled["count"],
+        unpaid_statements_cents=unpaid["total"],
+        paid_towards_unpaid_cents=paid["total"],
+        last_statement=last_statement,
+    )
+
+
+# --- My Account ---
+
+
+@dataclass(frozen=True)
+class CallRow:
+    """One call on either service, as the holder sees it in the list of recent calls."""
+
+    class State:
+        PENDING = "pending"  # AdvanceConnect, not yet deducted
+        DEDUCTED = "deducted"  # AdvanceConnect, settled
+        UNBILLED = "unbilled"  # Direct Bill, not yet on a statement
+        BILLED = "billed"  # Direct Bill, on a statement
+
+    occurred_at: dt.datetime
+    number_called: str
+    amount_cents: int
+    state: str
+
+
+def recent_calls(account: CustomerAccount, *, limit: int = 10) -> list[CallRow]:
+    """The latest calls on AdvanceConnect and Direct Bill together, in two queries."""
+    prepaid = LedgerEntry.objects.filter(
+        advance_connect__account=account, kind=K.CALL_CHARGE
+    ).order_by("-occurred_at", "-id")[:limit]
+    billed = DirectBillCharge.objects.filter(direct_bill__account=account).order_by(
+        "-occurred_at", "-id"
+    )[:limit]
+    rows = [
+        CallRow(
+            occurred_at=entry.occurred_at,
+            number_called=entry.number_called,
+            amount_cents=entry.amount_cents,
+            state=CallRow.State.DEDUCTED if entry.settled_at else CallRow.State.PENDING,
+        )
+        for entry in prepaid
+    ] + [
+        CallRow(
+            occurred_at=charge.occurred_at,
+            number_called=charge.number_called,
+            amount_cents=charge.amount_cents,
+            state=CallRow.State.BILLED if charge.statement_id else CallRow.State.UNBILLED,
+        )
+        for charge in billed
+    ]
+    return sorted(rows, key=lambda row: row.occurred_at, reverse=True)[:limit]
+
+
+def recent_deposits(advance_connect: AdvanceConnect, *, limit: int = 10):
+    return LedgerEntry.objects.filter(advance_connect=advance_connect, kind=K.DEPOSIT).order_by(
+        "-occurred_at", "-id"
+    )[:limit]
+
+
+def active_top_ups(account: CustomerAccount) -> set[str]:
+    """The kinds of top-up (TextPay, AutoPay) the account is enrolled in now."""
+    return set(account.top_ups.filter(terminated_at__isnull=True).values_list("kind", flat=True))
+
+
+@dataclass(frozen=True)
+class VideoConnectSummary:
+    subscriptions: list[VideoSubscription]
+    upcoming_sessions: list[VideoSession]
+
+
+def video_connect_summary(account: CustomerAccount, now: dt.datetime) -> VideoConnectSummary | None:
+    """Active subscriptions and future sessions; None when there are neither (SPEC D3)."""
+    subscriptions = list(
+        account.video_subscriptions.filter(status=VideoSubscription.Status.ACTIVE).order_by(
+            "started_at", "id"
+        )
+    )
+    sessions = list(future_video_sessions(account, now))
+    if not subscriptions and not sessions:
+        return None
+    return VideoConnectSummary(subscriptions=subscriptions, upcoming_sessions=sessions)
+
+
+UNSETTLED_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class MyAccountOverview:
+    """Everything My Account shows; a service the account lacks is None (or empty)."""
+
+    account: CustomerAccount
+    advance_connect: AdvanceConnectSummary | None
+    unsettled: list[LedgerEntry]  # the first UNSETTLED_SHOWN, oldest first
+    deposits: list[LedgerEntry]
+    top_ups: set[str]
+    direct_bill: DirectBillSummary | None
+    debit_accounts: list[SecurusDebit]
+    stamps: int | None
+    video: VideoConnectSummary | None
+    calls: list[CallRow]
+
+    @property
+    def unsettled_not_shown(self) -> int:
+        return self.advance_connect.unsettled_count - len(self.unsettled)
+
+    @property
+    def has_textpay(self) -> bool:
+        return TopUpEnrolment.Kind.TEXTPAY in self.top_ups
+
+    @property
+    def has_autopay(self) -> bool:
+        return TopUpEnrolment.Kind.AUTOPAY in self.top_ups
+
+
+def my_account_overview(account: CustomerAccount, *, now: dt.datetime) -> MyAccountOverview:
+    """The holder's services and recent money, in a fixed number of queries at any size.
+
+    `account` should come from `account_for_holder`, which joins the one-to-one services.
+    """
+    advance_connect = getattr(account, "advance_connect", None)
+    direct_bill = getattr(account, "direct_bill", None)
+    emessaging = getattr(account, "emessaging", None)
+    prepaid, unsettled, deposits = None, [], []
+    if advance_connect:
+        prepaid = advance_connect_summary(advance_connect)
+        unsettled = list(unsettled_charges(advance_connect)[:UNSETTLED_SHOWN])
+        deposits = list(recent_deposits(advance_connect))
+    return MyAccountOverview(
+        account=account,
+        advance_connect=prepaid,
+        unsettled=unsettled,
+        deposits=deposits,
+        top_ups=active_top_ups(account),
+        direct_bill=direct_bill_summary(direct_bill) if direct_bill else None,
+        debit_accounts=list(account.debit_accounts.order_by("id")),
+        stamps=stamps_balance(emessaging) if emessaging else None,
+        video=video_connect_summary(account, now),
+        calls=recent_calls(account),
+    )
+
+
+# --- My Settings ---
+
+
+def addresses_on_record(account: CustomerAccount) -> tuple[MailingAddress | None, list]:
+    """The current address and the previous ones, latest replaced first, in one query."""
+    current, previous = None, []
+    for address in account.addresses.order_by("-created_at", "-id"):
+        if address.replaced_at is None:
+            current = address
+        else:
+            previous.append(address)
+    previous.sort(key=lambda address: (address.replaced_at, address.pk), reverse=True)
+    return current, previous
+
+
+def phone_numbers(account: CustomerAccount):
+    return account.phone_numbers.order_by("id")

@@ -12,12 +12,17 @@ from .models import (
     CustomerAccount,
     LedgerEntry,
     MailingAddress,
+    PhoneNumber,
     PurchaseMethod,
 )
 
 
 class AccountClosed(Exception):
     """The account is closed: its balance can no longer pay for anything (SPEC E1)."""
+
+
+class LastPhoneNumber(Exception):
+    """An account keeps at least one phone number (SPEC §0)."""
 
 
 class Activity:
@@ -139,3 +144,35 @@ def address_confirm(*, address: MailingAddress, at: dt.datetime) -> MailingAddre
     MailingAddress.objects.filter(pk=address.pk).update(confirmed_at=at)
     address.confirmed_at = at
     return address
+
+
+def phone_number_add(
+    *, account: CustomerAccount, number: str, label: str = "", actor, at: dt.datetime
+) -> PhoneNumber:
+    """Add a number the account pays calls to. Not activity: N2 does not count it."""
+    with transaction.atomic():
+        phone = PhoneNumber.objects.create(account=account, number=number, label=label)
+        audit_record(
+            actor=actor,
+            action="phone.added",
+            target=account,
+            after={"number": number, "label": label},
+            at=at,
+        )
+    return phone
+
+
+def phone_number_remove(*, phone_number: PhoneNumber, actor, at: dt.datetime) -> None:
+    """Remove a number from the account; the last one stays (`LastPhoneNumber`)."""
+    with transaction.atomic():
+        account = CustomerAccount.objects.select_for_update().get(pk=phone_number.account_id)
+        if not account.phone_numbers.exclude(pk=phone_number.pk).exists():
+            raise LastPhoneNumber(f"Account {account.number} needs at least one phone number.")
+        phone_number.delete()
+        audit_record(
+            actor=actor,
+            action="phone.removed",
+            target=account,
+            before={"number": phone_number.number, "label": phone_number.label},
+            at=at,
+        )

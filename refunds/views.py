@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.address_verification import get_address_verifier
-from accounts.forms import AddressForm
+from accounts.forms import AddressForm, address_suggestion
 from accounts.selectors import account_for_holder, current_address
 from accounts.services import address_change, address_confirm
 
@@ -111,8 +110,10 @@ def address(request, ctx):
     if request.method == "POST" and action in ("check", "use_typed", "use_suggested"):
         form = AddressForm(request.POST)
         if form.is_valid():
-            typed = form.cleaned_data
-            suggestion = get_address_verifier().suggest(typed)
+            typed = form.address()
+            # The suggestion is validated like anything typed; an invalid one is dropped.
+            suggested_form = address_suggestion(form)
+            suggestion = suggested_form.address() if suggested_form else None
             if action == "check" and suggestion:
                 return render(
                     request,

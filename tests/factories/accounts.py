@@ -9,6 +9,8 @@ from accounts.models import (
     CustomerAccount,
     DirectBill,
     DirectBillCharge,
+    DirectBillPayment,
+    DirectBillStatement,
     EMessaging,
     LedgerEntry,
     MailingAddress,
@@ -86,6 +88,29 @@ class MailingAddressFactory(factory.django.DjangoModelFactory):
     zip_code = "78702"
     created_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=300))
 
+    class Params:
+        with_apartment = factory.Trait(
+            line1="455 PEACHTREE ST NE",
+            line2="APT 4B",
+            city="ATLANTA",
+            state="GA",
+            zip_code="30308",
+        )
+        replaced = factory.Trait(
+            replaced_at=factory.LazyAttribute(lambda o: o.created_at + dt.timedelta(days=100))
+        )
+        confirmed = factory.Trait(
+            confirmed_at=factory.LazyAttribute(lambda o: o.created_at + dt.timedelta(days=1))
+        )
+
+
+class PhoneNumberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PhoneNumber
+
+    account = factory.SubFactory(CustomerAccountFactory, phone=False)
+    number = factory.Sequence(lambda n: f"512555{n % 10000:04d}")
+
 
 class AdvanceConnectFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -138,6 +163,22 @@ class LedgerEntryFactory(factory.django.DjangoModelFactory):
             number_called="5125550100",
             occurred_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=3)),
         )
+        refund = factory.Trait(
+            kind=LedgerEntry.Kind.REFUND,
+            method="",
+            card_brand="",
+            card_last4="",
+            processor_token="",
+            memo="Refund at closure",
+        )
+        shortfall = factory.Trait(
+            kind=LedgerEntry.Kind.SHORTFALL,
+            method="",
+            card_brand="",
+            card_last4="",
+            processor_token="",
+            memo="Unsettled calls above the balance, written off",
+        )
 
 
 class TopUpEnrolmentFactory(factory.django.DjangoModelFactory):
@@ -147,6 +188,12 @@ class TopUpEnrolmentFactory(factory.django.DjangoModelFactory):
     account = factory.SubFactory(CustomerAccountFactory)
     kind = TopUpEnrolment.Kind.AUTOPAY
     enrolled_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=90))
+
+    class Params:
+        textpay = factory.Trait(kind=TopUpEnrolment.Kind.TEXTPAY)
+        terminated = factory.Trait(
+            terminated_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
+        )
 
 
 class DirectBillFactory(factory.django.DjangoModelFactory):
@@ -158,7 +205,41 @@ class DirectBillFactory(factory.django.DjangoModelFactory):
     opened_at = factory.LazyAttribute(lambda o: o.account.opened_at)
 
 
+class DirectBillStatementFactory(factory.django.DjangoModelFactory):
+    """An issued, unpaid monthly statement; `paid` adds the payment that settles it."""
+
+    class Meta:
+        model = DirectBillStatement
+
+    direct_bill = factory.SubFactory(DirectBillFactory)
+    statement_date = factory.LazyFunction(lambda: (timezone.now() - dt.timedelta(days=25)).date())
+    amount_cents = 2940
+    due_date = factory.LazyAttribute(lambda o: o.statement_date + dt.timedelta(days=20))
+    created_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=25))
+
+    class Params:
+        paid = factory.Trait(
+            status=DirectBillStatement.Status.PAID,
+            payment=factory.RelatedFactory(
+                "tests.factories.accounts.DirectBillPaymentFactory",
+                factory_related_name="statement",
+                amount_cents=factory.SelfAttribute("..amount_cents"),
+            ),
+        )
+
+
+class DirectBillPaymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DirectBillPayment
+
+    statement = factory.SubFactory(DirectBillStatementFactory)
+    amount_cents = 1000
+    paid_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=16))
+
+
 class DirectBillChargeFactory(factory.django.DjangoModelFactory):
+    """An unbilled call this cycle; `billed` puts it on a statement."""
+
     class Meta:
         model = DirectBillCharge
 
@@ -166,6 +247,14 @@ class DirectBillChargeFactory(factory.django.DjangoModelFactory):
     occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=2))
     number_called = "5125550100"
     amount_cents = 315
+
+    class Params:
+        billed = factory.Trait(
+            occurred_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=40)),
+            statement=factory.SubFactory(
+                DirectBillStatementFactory, direct_bill=factory.SelfAttribute("..direct_bill")
+            ),
+        )
 
 
 class SecurusDebitFactory(factory.django.DjangoModelFactory):
@@ -181,11 +270,13 @@ class SecurusDebitFactory(factory.django.DjangoModelFactory):
 class EMessagingFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = EMessaging
+        skip_postgeneration_save = True
 
     account = factory.SubFactory(CustomerAccountFactory)
 
     @factory.post_generation
     def stamps(self, create, extracted, **kwargs):
+        """`EMessagingFactory(stamps=12)`: buys 12 stamps."""
         if create and extracted:
             StampEntry.objects.create(
                 emessaging=self,
@@ -196,6 +287,22 @@ class EMessagingFactory(factory.django.DjangoModelFactory):
             )
 
 
+class StampEntryFactory(factory.django.DjangoModelFactory):
+    """Stamps bought; `used` spends them."""
+
+    class Meta:
+        model = StampEntry
+
+    emessaging = factory.SubFactory(EMessagingFactory)
+    kind = StampEntry.Kind.PURCHASE
+    stamps = 10
+    amount_cents = factory.LazyAttribute(lambda o: o.stamps * 50)
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=10))
+
+    class Params:
+        used = factory.Trait(kind=StampEntry.Kind.USE, amount_cents=0)
+
+
 class VideoSubscriptionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = VideoSubscription
@@ -204,6 +311,12 @@ class VideoSubscriptionFactory(factory.django.DjangoModelFactory):
     plan = "VideoConnect Monthly"
     monthly_price_cents = 999
     started_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=60))
+
+    class Params:
+        cancelled = factory.Trait(
+            status=VideoSubscription.Status.CANCELLED,
+            cancelled_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=5)),
+        )
 
 
 class VideoSessionFactory(factory.django.DjangoModelFactory):

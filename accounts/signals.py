@@ -1,0 +1,16 @@
+"""Reactions to allauth's signals."""
+
+from allauth.account.signals import user_logged_in
+from django.dispatch import receiver
+from django.utils import timezone
+
+from .models import CustomerAccount
+from .services import Activity, account_record_activity
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.record_sign_in")
+def record_sign_in(sender, request, user, **kwargs):
+    """Rule N2: a sign-in is activity on the holder's account."""
+    account = CustomerAccount.objects.filter(holder=user).first()
+    if account is not None:
+        account_record_activity(account=account, kind=Activity.SIGN_IN, at=timezone.now())

@@ -1,0 +1,113 @@
+"""My Account and every My Settings page answer in a fixed number of queries, whether the
+account has 10 rows of history or 1,000."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import (
+    DirectBillCharge,
+    LedgerEntry,
+    MailingAddress,
+    PhoneNumber,
+    PurchaseMethod,
+    StampEntry,
+    VideoSession,
+)
+from tests.factories import (
+    AdvanceConnectFactory,
+    DirectBillFactory,
+    DirectBillStatementFactory,
+    EMessagingFactory,
+    SecurusDebitFactory,
+    TopUpEnrolmentFactory,
+    VideoSubscriptionFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+# page → most queries allowed (measured: 18, 4, 4, 3, sign-in session and user included)
+MAX_QUERIES = {
+    "accounts:my_account": 20,
+    "accounts:settings_profile": 6,
+    "accounts:settings_address": 6,
+    "accounts:settings_security": 5,
+}
+
+
+def account_with_history(rows):
+    """An account with every service and `rows` rows of each kind of history."""
+    now = timezone.now()
+    prepaid = AdvanceConnectFactory()
+    account = prepaid.account
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            advance_connect=prepaid,
+            kind=LedgerEntry.Kind.DEPOSIT if n % 3 == 0 else LedgerEntry.Kind.CALL_CHARGE,
+            method=PurchaseMethod.ONLINE_CARD if n % 3 == 0 else "",
+            amount_cents=100 + n,
+            occurred_at=now - dt.timedelta(hours=n),
+            settled_at=now if n % 3 == 1 else None,
+        )
+        for n in range(rows)
+    )
+    direct_bill = DirectBillFactory(account=account)
+    statement = DirectBillStatementFactory(direct_bill=direct_bill)
+    DirectBillCharge.objects.bulk_create(
+        DirectBillCharge(
+            direct_bill=direct_bill,
+            occurred_at=now - dt.timedelta(hours=n),
+            amount_cents=100 + n,
+            statement=statement if n % 2 else None,
+        )
+        for n in range(rows)
+    )
+    emessaging = EMessagingFactory(account=account)
+    StampEntry.objects.bulk_create(
+        StampEntry(emessaging=emessaging, kind=StampEntry.Kind.PURCHASE, stamps=1, occurred_at=now)
+        for _ in range(rows)
+    )
+    VideoSession.objects.bulk_create(
+        VideoSession(
+            account=account,
+            starts_at=now + dt.timedelta(days=1 + n),
+            facility="Travis County",
+            incarcerated_name="Luis Reyes",
+        )
+        for n in range(rows)
+    )
+    MailingAddress.objects.bulk_create(
+        MailingAddress(
+            account=account,
+            line1=f"{n} OLD RD",
+            city="AUSTIN",
+            state="TX",
+            zip_code="78701",
+            created_at=now - dt.timedelta(days=1000 + n),
+            replaced_at=now - dt.timedelta(days=999 + n),
+        )
+        for n in range(rows)
+    )
+    PhoneNumber.objects.bulk_create(
+        PhoneNumber(account=account, number=f"512556{n:04d}") for n in range(rows)
+    )
+    for _ in range(3):
+        SecurusDebitFactory(account=account)
+        VideoSubscriptionFactory(account=account)
+    TopUpEnrolmentFactory(account=account)
+    return account
+
+
+@pytest.mark.parametrize("rows", [10, 1000])
+@pytest.mark.parametrize("name", MAX_QUERIES)
+def test_pages_run_in_a_bounded_number_of_queries(
+    client, django_assert_max_num_queries, name, rows
+):
+    account = account_with_history(rows)
+    assert account.advance_connect.entries.count() == rows
+    client.force_login(account.holder)
+    with django_assert_max_num_queries(MAX_QUERIES[name]):
+        response = client.get(reverse(name))
+    assert response.status_code == 200
