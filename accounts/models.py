@@ -341,6 +341,8 @@ class DirectBillStatement(models.Model):
         verbose_name_plural = _("Direct Bill statements")
         ordering = ["-statement_date", "-id"]
         constraints = [_not_negative("amount_cents")]
+        # The back office lists and exports final statements by date (SPEC §4, §5).
+        indexes = [models.Index(fields=["is_final", "statement_date"])]
 
     def __str__(self):
         return f"{'Final statement' if self.is_final else 'Statement'} {self.statement_date}"
@@ -503,3 +505,36 @@ class VideoSession(models.Model):
 
     def __str__(self):
         return f"Video session {self.starts_at:%Y-%m-%d %H:%M} with {self.incarcerated_name}"
+
+
+class SupportNote(models.Model):
+    """A note staff write on an account (SPEC §5). Append-only: a note is never edited
+    or deleted; a correction is a new note."""
+
+    account = models.ForeignKey(
+        CustomerAccount, on_delete=models.PROTECT, related_name="support_notes"
+    )
+    author = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("written by")
+    )
+    created_at = models.DateTimeField(_("written"))
+    text = models.TextField(_("note"))
+
+    class Meta:
+        verbose_name = _("support note")
+        verbose_name_plural = _("support notes")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("record_support_contact", _("Can record that a holder contacted support")),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d} {self.text[:60]}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("A support note is never changed once written.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("A support note is never deleted.")

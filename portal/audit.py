@@ -1,5 +1,6 @@
 """Writing and verifying the audit trail (SPEC §5)."""
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 
@@ -27,7 +28,8 @@ def audit_record(*, actor, action, target, before=None, after=None, reason="", a
     last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
     actor_user = actor if getattr(actor, "pk", None) else None
     event = AuditEvent(
-        occurred_at=at or timezone.now(),
+        # Stored and hashed in UTC: a zoned `at` would hash differently once read back.
+        occurred_at=(at or timezone.now()).astimezone(dt.timezone.utc),
         actor=actor_user,
         actor_label=actor_user.email if actor_user else (actor or "system"),
         action=action,

@@ -168,6 +168,10 @@ class Refund(models.Model):
     escheat_report_reference = models.CharField(
         _("unclaimed property report"), max_length=64, blank=True
     )
+    # Card refund submission to the processor: retried with backoff (see refunds.tasks).
+    submit_attempts = models.PositiveSmallIntegerField(_("submission attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last processor error"), blank=True)
 
     class Meta:
         verbose_name = _("refund")
@@ -280,3 +284,92 @@ class ExportRun(models.Model):
 
     def __str__(self):
         return f"{self.exporter} {self.date_from}..{self.date_to} ({self.file_format})"
+
+
+class HeldFunds(models.Model):
+    """Money that could not be refunded (rule N4): held until the holder claims it (N5)
+    or it is disposed of under the law, e.g. remitted to a state as unclaimed property."""
+
+    class Status(models.TextChoices):
+        HELD = "held", _("Held")
+        CLAIMED = "claimed", _("Claimed by the holder")
+        REMITTED = "remitted", _("Remitted to the state")
+
+    closure = models.ForeignKey(Closure, on_delete=models.PROTECT, related_name="held_funds")
+    refund = models.OneToOneField(
+        Refund,
+        on_delete=models.PROTECT,
+        related_name="held_funds",
+        verbose_name=_("refund that could not be made"),
+    )
+    amount_cents = CentsField(_("amount"))
+    held_since = models.DateTimeField(_("held since"), db_index=True)
+    reason = models.TextField(_("why it is held"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.HELD, db_index=True
+    )
+    owner_notice_mailed_on = models.DateField(_("owner notice mailed"), null=True, blank=True)
+    claimed_by_refund = models.OneToOneField(
+        Refund,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claims",
+        verbose_name=_("paid out by"),
+    )
+    remitted_on = models.DateField(_("remitted"), null=True, blank=True)
+    remitted_to_state = USStateField(_("remitted to"), blank=True)
+    report_reference = models.CharField(_("unclaimed property report"), max_length=64, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed"))
+
+    class Meta:
+        verbose_name = _("held funds")
+        verbose_name_plural = _("held funds")
+        ordering = ["-held_since", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0), name="refunds_heldfunds_amount_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="remitted")
+                | (models.Q(remitted_on__isnull=False) & ~models.Q(report_reference="")),
+                name="refunds_heldfunds_remitted_has_report",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Held funds {self.closure.reference}"
+
+
+class HolderNotice(models.Model):
+    """An email to a holder about their refund or bill, written in the same transaction
+    as the event and sent after commit; `sent_at` empty means not yet sent, and
+    `retry_pending_work` retries it. One per event (`key`), so nothing is sent twice."""
+
+    class Kind(models.TextChoices):
+        CARD_REFUND_SENT = "card_refund_sent", _("Card refund sent")
+        CHECK_MAILED = "check_mailed", _("Refund check mailed")
+        CHECK_RETURNED = "check_returned", _("Refund check returned")
+        FINAL_STATEMENT = "final_statement", _("Final statement issued")
+        DIRECT_BILL_CLOSED = "direct_bill_closed", _("Direct Bill closed, nothing owed")
+        FUNDS_HELD = "funds_held", _("Refund held")
+
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    key = models.CharField(_("event"), max_length=80, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    closure = models.ForeignKey(Closure, on_delete=models.PROTECT, related_name="notices")
+    refund = models.ForeignKey(
+        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="notices"
+    )
+    created_at = models.DateTimeField(_("created"))
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("email to a holder")
+        verbose_name_plural = _("emails to holders")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.closure.reference})"

@@ -1,5 +1,8 @@
-"""Allowed refund status moves, as data (SPEC §3). `refunds.services.transitions`
-applies them; any move not listed here is refused."""
+"""Allowed status moves of refunds (SPEC §3) and final statements (SPEC §4), as data.
+`refunds.services.transitions` and `refunds.services.statements` apply them; any move
+not listed here is refused."""
+
+from accounts.models import DirectBillStatement
 
 from .models import Refund
 
@@ -39,3 +42,23 @@ def allowed_next(method: str, status: str) -> set[str]:
 
 def can_move(method: str, status: str, target: str) -> bool:
     return target in allowed_next(method, status)
+
+
+# Final Direct Bill statements (SPEC §4). A partial payment after the due date leaves
+# a statement past due (decision: what is left is still overdue).
+T = DirectBillStatement.Status
+
+STATEMENT_TRANSITIONS = {
+    T.ISSUED: {T.PARTIALLY_PAID, T.PAID, T.PAST_DUE, T.WRITTEN_OFF},
+    T.PARTIALLY_PAID: {T.PAID, T.PAST_DUE, T.WRITTEN_OFF},
+    T.PAST_DUE: {T.PAID, T.WRITTEN_OFF},
+    T.PAID: set(),
+    T.WRITTEN_OFF: set(),
+}
+
+# A statement in one of these still takes payments.
+STATEMENT_OPEN = {T.ISSUED, T.PARTIALLY_PAID, T.PAST_DUE}
+
+
+def statement_can_move(status: str, target: str) -> bool:
+    return target in STATEMENT_TRANSITIONS.get(status, set())

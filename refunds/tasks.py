@@ -1,20 +1,25 @@
-"""Background work, enqueued after commit. Each task is safe to run again."""
+"""Background work, enqueued after commit (django-tasks). Each task is safe to run again:
+it locks its row and returns when the work is already done. Retries are ours:
+`manage.py retry_pending_work` re-enqueues whatever has not gone through yet."""
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
 from .emails import send_holder_email
-from .models import Closure, InactivityNotice
+from .models import Closure, HolderNotice, InactivityNotice
 
 
 @task()
 def closure_confirmation_send(*, closure_id: int) -> None:
     """Rule E9: email the closure confirmation once. A failed send leaves
-    `confirmation_emailed_at` empty, and `send_pending_emails` tries again."""
+    `confirmation_emailed_at` empty, and `retry_pending_work` tries again."""
     with transaction.atomic():
         closure = (
-            Closure.objects.select_for_update().select_related("account__holder").get(pk=closure_id)
+            Closure.objects.select_for_update(of=("self",))
+            .select_related("account__holder")
+            .get(pk=closure_id)
         )
         if closure.confirmation_emailed_at is not None:
             return
@@ -33,7 +38,7 @@ def inactivity_notice_send(*, notice_id: int) -> None:
     """Rule N3: tell a New Mexico holder when their inactive account will be closed."""
     with transaction.atomic():
         notice = (
-            InactivityNotice.objects.select_for_update()
+            InactivityNotice.objects.select_for_update(of=("self",))
             .select_related("account__holder")
             .get(pk=notice_id)
         )
@@ -46,3 +51,43 @@ def inactivity_notice_send(*, notice_id: int) -> None:
         )
         notice.sent_at = timezone.now()
         notice.save(update_fields=["sent_at"])
+
+
+def _notice_context(notice: HolderNotice) -> dict:
+    from .services.statements import final_statement_context
+
+    context = {"closure": notice.closure, "refund": notice.refund}
+    if notice.kind == HolderNotice.Kind.FINAL_STATEMENT:
+        context.update(final_statement_context(notice.closure.final_statement))
+    return context
+
+
+@task()
+def holder_notice_send(*, notice_id: int) -> None:
+    """Send one queued email to a holder; a failure is counted and kept for the retry."""
+    try:
+        with transaction.atomic():
+            notice = (
+                HolderNotice.objects.select_for_update(of=("self",))
+                .select_related("user", "closure__account", "refund")
+                .get(pk=notice_id)
+            )
+            if notice.sent_at is not None:
+                return
+            send_holder_email(
+                user=notice.user, template=notice.kind, context=_notice_context(notice)
+            )
+            notice.sent_at = timezone.now()
+            notice.save(update_fields=["sent_at"])
+    except Exception as exc:
+        HolderNotice.objects.filter(pk=notice_id, sent_at__isnull=True).update(
+            attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+
+
+@task()
+def card_refund_submit_task(*, refund_id: int) -> None:
+    from .services.card_refunds import card_refund_submit
+
+    card_refund_submit(refund_id=refund_id)

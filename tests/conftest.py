@@ -4,10 +4,20 @@ import shutil
 import pytest
 from django.core.cache import cache
 
+from refunds.gateway import FakeCardGateway
+
 # Browser tests drive the live server from the test thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_card_gateway():
+    """The fake card processor remembers refunds in memory; each test starts clean."""
+    FakeCardGateway.reset()
+    yield
+    FakeCardGateway.reset()
 
 
 @pytest.fixture(autouse=True)

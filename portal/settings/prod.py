@@ -35,3 +35,7 @@ TASKS = {
         "BACKEND": "django_tasks_db.backend.DatabaseBackend",
     }
 }
+
+# The card processor client (see refunds.gateway). No default: production must name
+# the real one, so the fake processor can never refund real cards by accident.
+CARD_GATEWAY = env("CARD_GATEWAY")

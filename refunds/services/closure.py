@@ -31,7 +31,7 @@ from portal.audit import audit_record
 from portal.business_calendar import add_business_days, add_calendar_days, business_date
 
 from ..models import Closure, Refund
-from ..tasks import closure_confirmation_send
+from ..tasks import card_refund_submit_task, closure_confirmation_send
 
 CARD_REFUND_BUSINESS_DAYS = 3  # the FAQ says 2-3 business days
 CHECK_MAILED_WITHIN_DAYS = 21  # the FAQ says 2-3 weeks
@@ -235,6 +235,9 @@ def closure_confirm(
         )
         # rule E9: the email goes after commit; a failure to send never undoes this.
         transaction.on_commit(lambda: closure_confirmation_send.enqueue(closure_id=closure.pk))
+        card_refund = closure.refunds.filter(method=Refund.Method.CARD).first()
+        if card_refund is not None:
+            transaction.on_commit(lambda: card_refund_submit_task.enqueue(refund_id=card_refund.pk))
     return closure
 
 

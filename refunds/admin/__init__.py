@@ -1,0 +1,6 @@
+"""The back office: the Django admin, extended with buttons and bulk actions that call
+the services (SPEC §3-§5)."""
+
+from . import accounts, exports, held_funds, notices, refunds, statements
+
+__all__ = ["accounts", "exports", "held_funds", "notices", "refunds", "statements"]

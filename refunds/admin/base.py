@@ -1,0 +1,110 @@
+"""What every back-office admin shares: read-only pages, buttons, intermediate pages."""
+
+import datetime as dt
+
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
+
+from portal.models import AuditEvent
+
+# django-object-actions buttons: a link to a page with a form, or a button that POSTs.
+FORM_PAGE = {"methods": ("GET", "POST"), "button_type": "a"}
+POST_BUTTON = {"methods": ("POST",), "button_type": "form"}
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Money records are written only by services (buttons and actions), never by
+    editing a form: nobody, superuser included, adds, edits or deletes them here."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline:
+    """An inline that only shows: nothing is added, edited or deleted through it."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyTabularInline(ReadOnlyInline, admin.TabularInline):
+    pass
+
+
+class ReadOnlyStackedInline(ReadOnlyInline, admin.StackedInline):
+    pass
+
+
+def link(url_name, pk, text=""):
+    return format_html('<a href="{}">{}</a>', reverse(url_name, args=[pk]), text or f"#{pk}")
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return formats.localize(timezone.localtime(value))
+    return value
+
+
+def table(headers, rows, empty="None"):
+    """A small read-only HTML table for a change page; `rows` hold plain values."""
+    rows = [tuple(_cell(value) for value in row) for row in rows]
+    if not rows:
+        return empty
+    head = format_html_join("", "<th>{}</th>", ((header,) for header in headers))
+    body = format_html_join("", "<tr>" + "<td>{}</td>" * len(headers) + "</tr>", rows)
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+def audit_history(obj):
+    """Who did what to `obj`, when and why (SPEC §3: every transition records it)."""
+    events = AuditEvent.objects.filter(
+        object_type=obj._meta.label_lower, object_id=str(obj.pk)
+    ).values_list("occurred_at", "actor_label", "action", "reason")
+    return table(["When", "Who", "What", "Why"], events)
+
+
+def action_page(model_admin, request, *, title, form, objects, cancel_url, hidden=(), submit):
+    """The intermediate page of a button or a bulk action: the records it acts on, the
+    form to fill in, and, for bulk actions, the selection carried along."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": model_admin.model._meta,
+        "form": form,
+        "objects": objects,
+        "hidden": hidden,
+        "cancel_url": cancel_url,
+        "submit_label": submit,
+        "media": model_admin.media + form.media,
+    }
+    return TemplateResponse(request, "admin/backoffice/action_form.html", context)
+
+
+def bulk_hidden(request, queryset):
+    """The hidden fields that bring a bulk action's selection back to the action."""
+    return [("action", request.POST["action"])] + [
+        (admin.helpers.ACTION_CHECKBOX_NAME, pk) for pk in queryset.values_list("pk", flat=True)
+    ]

@@ -1,0 +1,284 @@
+"""Refund operations: final Direct Bill statements (SPEC E5, §4)."""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django_object_actions import DjangoObjectActions, action
+from rangefilter.filters import DateRangeFilterBuilder
+
+from accounts.models import DirectBillCharge, DirectBillPayment, DirectBillStatement
+from portal.business_calendar import business_zone
+from portal.money import format_cents
+
+from ..models import Closure
+from ..services.statements import (
+    StatementRefused,
+    describe,
+    final_statement_context,
+    statement_mark_past_due,
+    statement_record_payment,
+    statement_write_off,
+)
+from ..states import STATEMENT_OPEN
+from . import forms
+from .base import (
+    FORM_PAGE,
+    POST_BUTTON,
+    ReadOnlyAdmin,
+    ReadOnlyTabularInline,
+    action_page,
+    audit_history,
+    bulk_hidden,
+    link,
+)
+
+T = DirectBillStatement.Status
+
+
+class PaymentInline(ReadOnlyTabularInline):
+    model = DirectBillPayment
+    fields = ["paid_at", "amount", "recorded_by"]
+    readonly_fields = ["amount"]
+
+    @admin.display(description="amount")
+    def amount(self, payment):
+        return format_cents(payment.amount_cents)
+
+
+class ChargeInline(ReadOnlyTabularInline):
+    model = DirectBillCharge
+    fk_name = "statement"
+    fields = ["occurred_at", "description", "number_called", "amount"]
+    readonly_fields = ["amount"]
+
+    @admin.display(description="amount")
+    def amount(self, charge):
+        return format_cents(charge.amount_cents)
+
+
+@admin.register(DirectBillStatement)
+class DirectBillStatementAdmin(DjangoObjectActions, ReadOnlyAdmin):
+    list_display = [
+        "__str__",
+        "account",
+        "holder",
+        "statement_date",
+        "due_date",
+        "amount",
+        "paid",
+        "status",
+        "is_final",
+        "closure",
+    ]
+    list_select_related = ["direct_bill__account__holder"]
+    list_filter = [
+        "is_final",
+        "status",
+        ("statement_date", DateRangeFilterBuilder(title="statement date")),
+        ("due_date", DateRangeFilterBuilder(title="due date")),
+    ]
+    search_fields = ["direct_bill__account__number", "direct_bill__account__holder__email"]
+    search_help_text = "Account number or holder email"
+    fields = [
+        "account",
+        "holder",
+        "closure",
+        "is_final",
+        "statement_date",
+        "due_date",
+        "amount",
+        "paid",
+        "status",
+        "created_at",
+        "history",
+    ]
+    readonly_fields = ["account", "holder", "closure", "amount", "paid", "history"]
+    inlines = [ChargeInline, PaymentInline]
+    change_actions = ["record_payment", "mark_past_due", "write_off", "print_statement"]
+    actions = ["bulk_mark_past_due", "bulk_write_off"]
+
+    def get_queryset(self, request):
+        paid = (
+            DirectBillPayment.objects.filter(statement=OuterRef("pk"))
+            .values("statement")
+            .annotate(total=Sum("amount_cents"))
+            .values("total")
+        )
+        closure = Closure.objects.filter(final_statement=OuterRef("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                paid_cents=Coalesce(Subquery(paid), 0),
+                closure_id=Subquery(closure.values("pk")[:1]),
+                closure_reference=Subquery(closure.values("reference")[:1]),
+            )
+        )
+
+    @admin.display(description="account", ordering="direct_bill__account__number")
+    def account(self, statement):
+        return statement.direct_bill.account.number
+
+    @admin.display(description="holder")
+    def holder(self, statement):
+        holder = statement.direct_bill.account.holder
+        return holder.get_full_name() or holder.email
+
+    @admin.display(description="amount", ordering="amount_cents")
+    def amount(self, statement):
+        return format_cents(statement.amount_cents)
+
+    @admin.display(description="paid", ordering="paid_cents")
+    def paid(self, statement):
+        return format_cents(statement.paid_cents)
+
+    @admin.display(description="closure")
+    def closure(self, statement):
+        if statement.closure_id is None:
+            return ""
+        return link(
+            "admin:refunds_closure_change", statement.closure_id, statement.closure_reference
+        )
+
+    @admin.display(description="who did what, when and why")
+    def history(self, statement):
+        return audit_history(statement)
+
+    # --- permissions: only Refund operations move statements (SPEC §5) ---
+
+    def has_move_permission(self, request):
+        return request.user.has_perm("refunds.move_statement")
+
+    def get_change_actions(self, request, object_id, form_url):
+        if not self.has_move_permission(request):
+            return ["print_statement"]
+        statement = self.get_object(request, object_id)
+        if statement is None or statement.status not in STATEMENT_OPEN:
+            return ["print_statement"]
+        return self.change_actions
+
+    def _require_move(self, request):
+        if not self.has_move_permission(request):
+            raise PermissionDenied
+
+    def _back(self, statement):
+        return reverse("admin:accounts_directbillstatement_change", args=[statement.pk])
+
+    def _form_page(self, request, statement, form, title, submit):
+        return action_page(
+            self,
+            request,
+            title=title,
+            form=form,
+            objects=[describe(statement)],
+            cancel_url=self._back(statement),
+            submit=submit,
+        )
+
+    @action(label="Record a payment", **FORM_PAGE)
+    def record_payment(self, request, statement):
+        self._require_move(request)
+        form = forms.PaymentForm(
+            request.POST if "apply" in request.POST else None,
+            initial={"paid_at": timezone.localtime(timezone=business_zone()).replace(tzinfo=None)},
+        )
+        if form.is_bound and form.is_valid():
+            try:
+                statement = statement_record_payment(
+                    statement=statement,
+                    actor=request.user,
+                    amount_cents=form.cleaned_data["amount"],
+                    paid_at=form.cleaned_data["paid_at"],
+                )
+            except StatementRefused as refused:
+                form.add_error(None, str(refused))
+            else:
+                messages.success(
+                    request, f"Payment recorded; the statement is {statement.get_status_display()}."
+                )
+                return redirect(self._back(statement))
+        return self._form_page(request, statement, form, "Record a payment", "Record the payment")
+
+    @action(label="Mark past due", **POST_BUTTON)
+    def mark_past_due(self, request, statement):
+        self._require_move(request)
+        try:
+            statement_mark_past_due(statement=statement, at=timezone.now(), actor=request.user)
+        except StatementRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, "The statement is past due.")
+
+    @action(label="Write off", **FORM_PAGE)
+    def write_off(self, request, statement):
+        self._require_move(request)
+        form = forms.ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            try:
+                statement_write_off(
+                    statement=statement, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            except StatementRefused as refused:
+                form.add_error(None, str(refused))
+            else:
+                messages.success(request, "The statement is written off.")
+                return redirect(self._back(statement))
+        return self._form_page(request, statement, form, "Write off", "Write it off")
+
+    @action(label="Printable statement", methods=("GET",), button_type="a")
+    def print_statement(self, request, statement):
+        """The bill as the holder receives it, to print or to read out on the phone."""
+        if not self.has_view_permission(request, statement):
+            raise PermissionDenied
+        context = {
+            **final_statement_context(statement),
+            "PORTAL_NAME": settings.PORTAL_NAME,
+            "SUPPORT_PHONE": settings.SUPPORT_PHONE,
+        }
+        return TemplateResponse(request, "admin/backoffice/statement_print.html", context)
+
+    @admin.action(description="Mark past due", permissions=["move"])
+    def bulk_mark_past_due(self, request, queryset):
+        moved = 0
+        for statement in queryset:
+            try:
+                statement_mark_past_due(statement=statement, at=timezone.now(), actor=request.user)
+            except StatementRefused as refused:
+                messages.error(request, str(refused))
+            else:
+                moved += 1
+        if moved:
+            messages.success(request, f"Past due: {moved} statement(s).")
+
+    @admin.action(description="Write off (asks why)", permissions=["move"])
+    def bulk_write_off(self, request, queryset):
+        form = forms.ReasonForm(request.POST if "apply" in request.POST else None)
+        if not (form.is_bound and form.is_valid()):
+            return action_page(
+                self,
+                request,
+                title="Write off",
+                form=form,
+                objects=[describe(statement) for statement in queryset],
+                cancel_url=reverse("admin:accounts_directbillstatement_changelist"),
+                hidden=bulk_hidden(request, queryset),
+                submit="Write them off",
+            )
+        moved = 0
+        for statement in queryset:
+            try:
+                statement_write_off(
+                    statement=statement, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            except StatementRefused as refused:
+                messages.error(request, str(refused))
+            else:
+                moved += 1
+        if moved:
+            messages.success(request, f"Written off: {moved} statement(s).")

@@ -1,0 +1,26 @@
+"""Exports for auditors (SPEC §5), by key."""
+
+from .base import ExportRefused, export_response
+from .held_funds import HeldFundsExporter, UnclaimedPropertyExporter
+from .records import (
+    AuditTrailExporter,
+    CheckRegisterExporter,
+    ClosuresExporter,
+    FinalStatementsExporter,
+    RefundsExporter,
+)
+
+EXPORTERS = {
+    exporter.key: exporter
+    for exporter in (
+        ClosuresExporter(),
+        RefundsExporter(),
+        CheckRegisterExporter(),
+        FinalStatementsExporter(),
+        AuditTrailExporter(),
+        HeldFundsExporter(),
+        UnclaimedPropertyExporter(),
+    )
+}
+
+__all__ = ["EXPORTERS", "ExportRefused", "export_response"]

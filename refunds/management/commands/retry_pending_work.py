@@ -1,0 +1,54 @@
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from refunds.models import Closure, HolderNotice, InactivityNotice
+from refunds.services.card_refunds import card_refunds_due
+from refunds.tasks import (
+    card_refund_submit_task,
+    closure_confirmation_send,
+    holder_notice_send,
+    inactivity_notice_send,
+)
+
+MAX_EMAIL_ATTEMPTS = 20
+
+
+class Command(BaseCommand):
+    help = (
+        "Every few minutes: enqueue again the work that has not gone through: card "
+        "refunds due for (another) submission and emails not yet sent (rule E9). Each "
+        "task locks its row and does nothing if the work is already done."
+    )
+
+    def handle(self, *args, **options):
+        now = timezone.now()
+        counts = {
+            "card refund(s)": self._enqueue(
+                card_refund_submit_task, "refund_id", card_refunds_due(now)
+            ),
+            "closure email(s)": self._enqueue(
+                closure_confirmation_send,
+                "closure_id",
+                Closure.objects.filter(confirmation_emailed_at__isnull=True),
+            ),
+            "inactivity notice(s)": self._enqueue(
+                inactivity_notice_send,
+                "notice_id",
+                InactivityNotice.objects.filter(sent_at__isnull=True),
+            ),
+            "holder email(s)": self._enqueue(
+                holder_notice_send,
+                "notice_id",
+                HolderNotice.objects.filter(sent_at__isnull=True, attempts__lt=MAX_EMAIL_ATTEMPTS),
+            ),
+        }
+        self.stdout.write(
+            "Enqueued " + ", ".join(f"{count} {what}" for what, count in counts.items()) + "."
+        )
+
+    def _enqueue(self, task, argument, queryset):
+        count = 0
+        for pk in queryset.values_list("pk", flat=True).iterator():
+            task.enqueue(**{argument: pk})
+            count += 1
+        return count

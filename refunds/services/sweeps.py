@@ -1,0 +1,80 @@
+"""The daily sweeps (SPEC E5, §3, §4). Each is safe to run twice or on two hosts at once:
+rows are claimed with SKIP LOCKED and every service it calls re-checks under its lock."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import DirectBillStatement
+from portal.business_calendar import add_calendar_days, business_date
+
+from ..models import Closure, HolderNotice, Refund
+from ..states import STATEMENT_OPEN
+from .notices import holder_notice_queue
+from .statements import final_statement_issue, statement_mark_past_due
+from .transitions import refund_mark_stale
+
+
+def _claim_each(queryset, act):
+    """Run `act(row)` on each row of `queryset`, each in its own transaction with the
+    row locked; rows another worker holds are skipped, not waited for."""
+    done = []
+    for pk in list(queryset.values_list("pk", flat=True)):
+        with transaction.atomic():
+            row = queryset.select_for_update(skip_locked=True, of=("self",)).filter(pk=pk).first()
+            if row is not None:
+                done.append(act(row))
+    return done
+
+
+def direct_bill_holds_process(*, now: dt.datetime | None = None) -> list[Closure]:
+    """Rule E5: closures whose 7-day hold has passed get their final statement, or close
+    with no invoice when nothing is outstanding. Run daily, every held closure is
+    settled on day 7, and by day 10 at the latest if a run was missed."""
+    now = now or timezone.now()
+    due = Closure.objects.filter(
+        direct_bill_outcome=Closure.DirectBillOutcome.HELD,
+        direct_bill_hold_from__lte=business_date(now),
+    )
+
+    def settle(closure):
+        statement = final_statement_issue(closure=closure, at=now)
+        closure.refresh_from_db()
+        # The holder is emailed either way: the final bill, or that nothing is owed.
+        kind = (
+            HolderNotice.Kind.FINAL_STATEMENT
+            if statement is not None
+            else HolderNotice.Kind.DIRECT_BILL_CLOSED
+        )
+        holder_notice_queue(kind=kind, key=f"{kind}:{closure.pk}", closure=closure, at=now)
+        return closure
+
+    return _claim_each(due, settle)
+
+
+def statements_mark_past_due(*, now: dt.datetime | None = None) -> list[DirectBillStatement]:
+    """SPEC §4: an unpaid statement becomes past due the day after its due date."""
+    now = now or timezone.now()
+    overdue = DirectBillStatement.objects.filter(
+        status__in=STATEMENT_OPEN - {DirectBillStatement.Status.PAST_DUE},
+        due_date__lt=business_date(now),
+    )
+    return _claim_each(
+        overdue, lambda statement: statement_mark_past_due(statement=statement, at=now)
+    )
+
+
+def stale_checks_mark(*, now: dt.datetime | None = None) -> list[Refund]:
+    """SPEC §3: a check uncashed `STALE_CHECK_DAYS` after issue goes stale."""
+    now = now or timezone.now()
+    issued_before = add_calendar_days(business_date(now), -settings.STALE_CHECK_DAYS)
+    stale = Refund.objects.filter(
+        method=Refund.Method.CHECK,
+        status__in=[Refund.Status.ISSUED, Refund.Status.MAILED],
+        issued_on__lte=issued_before,
+    )
+    return _claim_each(
+        stale, lambda refund: refund_mark_stale(refund=refund, actor="system", at=now)
+    )

@@ -1,0 +1,33 @@
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth.models import Group
+
+from tests.factories import UserFactory
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+
+
+@pytest.fixture
+def staff(db):
+    """Make a staff member with TOTP (staff without MFA are sent to set it up) in a
+    role (the groups come from migrating the test database)."""
+
+    def _staff(role=None, **fields):
+        user = UserFactory(staff=True, **fields)
+        TOTP.activate(user, TOTP_SECRET)
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return _staff
+
+
+@pytest.fixture
+def signed_in(client, staff):
+    """A test client signed in as a new staff member of `role`."""
+
+    def _signed_in(role=None, **fields):
+        client.force_login(staff(role, **fields))
+        return client
+
+    return _signed_in
