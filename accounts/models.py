@@ -342,7 +342,11 @@ class DirectBillStatement(models.Model):
         ordering = ["-statement_date", "-id"]
         constraints = [_not_negative("amount_cents")]
         # The back office lists and exports final statements by date (SPEC §4, §5).
-        indexes = [models.Index(fields=["is_final", "statement_date"])]
+        indexes = [
+            models.Index(fields=["is_final", "statement_date"]),
+            # The daily sweep looks for open statements past their due date (SPEC §4).
+            models.Index(fields=["status", "due_date"]),
+        ]
 
     def __str__(self):
         return f"{'Final statement' if self.is_final else 'Statement'} {self.statement_date}"

@@ -83,6 +83,8 @@ class Closure(models.Model):
         verbose_name = _("closure")
         verbose_name_plural = _("closures")
         ordering = ["-closed_at", "-id"]
+        # The daily sweep looks for Direct Bill holds that have run their 7 days (E5).
+        indexes = [models.Index(fields=["direct_bill_outcome", "direct_bill_hold_from"])]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(

@@ -10,7 +10,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.demo import DEMO_HOLDERS
-from accounts.models import CustomerAccount, DirectBillStatement, PurchaseMethod, TopUpEnrolment
+from accounts.models import (
+    CustomerAccount,
+    DirectBillStatement,
+    PurchaseMethod,
+    TopUpEnrolment,
+    User,
+)
 from accounts.selectors import (
     account_for_holder,
     addresses_on_record,
@@ -139,3 +145,14 @@ def test_extra_random_holders_are_made_once_each():
         assert account.last_activity_at == max(
             e.occurred_at for e in account.advance_connect.entries.all()
         )
+
+
+def test_demo_staff_are_in_their_roles():
+    call_command("seed_demo", stdout=io.StringIO())
+    roles = {
+        user.email: sorted(user.groups.values_list("name", flat=True))
+        for user in User.objects.filter(is_staff=True)
+    }
+    assert roles["support@demo.test"] == ["Support"]
+    assert roles["refunds@demo.test"] == ["Refund operations"]
+    assert roles["auditor@demo.test"] == ["Auditor"]

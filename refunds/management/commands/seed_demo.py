@@ -9,10 +9,14 @@ from accounts.demo import (
     seed_people,
     seed_random_holders,
 )
+from refunds.roles import assign_demo_roles
 
 
 class Command(BaseCommand):
-    help = "Load the demo holders and staff. Safe to run again: nothing is duplicated."
+    help = (
+        "Load the demo holders and staff (in their back-office roles). Safe to run again: "
+        "nothing is duplicated."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -26,6 +30,7 @@ class Command(BaseCommand):
         now = timezone.now()
         with transaction.atomic():
             holders, staff = seed_people()
+            assign_demo_roles()
             seed_accounts(holders, now=now)
             extra = seed_random_holders(options["holders"], now=now)
         self.stdout.write(self.style.SUCCESS("Demo data ready on http://127.0.0.1:8000"))
