@@ -11,8 +11,8 @@ from portal.audit import audit_record
 
 from ..models import HeldFunds, HolderNotice, Refund
 from .notices import holder_notice_queue
+from .transitions import TransitionRefused, _replacement_check, check_address, describe, refund_void
 from .transitions import _lock as _lock_refund
-from .transitions import _replacement_check, describe, refund_void
 
 
 class HeldFundsRefused(Exception):
@@ -89,6 +89,10 @@ def held_funds_claim(
 ) -> Refund:
     """Rule N5: until final disposition the holder may ask for the money: a new refund
     check to a verified address, and the request counts as activity (N2)."""
+    try:
+        address = check_address(**address)
+    except TransitionRefused as refused:
+        raise HeldFundsRefused(str(refused)) from refused
     at = at or timezone.now()
     with transaction.atomic():
         held = _lock(held_funds)

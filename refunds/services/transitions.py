@@ -261,7 +261,7 @@ def refund_mark_escheated(*, refund: Refund, actor, report_reference: str, at=No
     )
 
 
-def _address(*, line1, city, state, zip_code, line2="") -> dict:
+def check_address(*, line1, city, state, zip_code, line2="") -> dict:
     """A check address in USPS style (upper case), with the lines a check needs."""
     address = {
         "line1": _required(line1, "Address line 1").upper(),
@@ -346,7 +346,7 @@ def refund_reissue(
     """A returned (or stale) check is reissued to a corrected address (SPEC §3, B3):
     the old check becomes `reissued` and a NEW check for the same amount replaces it.
     Returns the new check."""
-    address = _address(line1=line1, line2=line2, city=city, state=state, zip_code=zip_code)
+    address = check_address(line1=line1, line2=line2, city=city, state=state, zip_code=zip_code)
     reason = reason.strip() or "Reissued to a corrected address"
     at = at or timezone.now()
     with transaction.atomic():

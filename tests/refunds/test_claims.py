@@ -154,3 +154,12 @@ def test_new_mexico_wants_the_owner_notice_60_to_120_days_before(returned_check)
         )
     held.refresh_from_db()
     assert held.status == HeldFunds.Status.HELD
+
+
+def test_held_funds_are_not_sent_to_an_address_a_check_cannot_carry(returned_check):
+    held = held_funds_from_refund(refund=returned_check, actor=None, reason="Undeliverable")
+    with pytest.raises(HeldFundsRefused, match="not a US state"):
+        held_funds_claim(held_funds=held, actor=None, address={**NEW_ADDRESS, "state": "XX"})
+    held.refresh_from_db()
+    assert held.status == HeldFunds.Status.HELD
+    assert not Refund.objects.filter(replaces=returned_check).exists()
