@@ -4,8 +4,9 @@ import re
 import threading
 import time
 
+import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-from django.db import connections
+from django.db import connection, connections
 
 
 def totp_code(secret, at=None):
@@ -39,3 +40,13 @@ def run_at_once(count, target):
     for thread in threads:
         thread.join(timeout=60)
     return results, errors
+
+
+# Tests of row locks and concurrency: PostgreSQL only, run in CI on PostgreSQL.
+postgres_only = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="needs PostgreSQL row locks (SELECT ... FOR UPDATE, SKIP LOCKED); SQLite has none",
+    ),
+]

@@ -1,7 +1,6 @@
 """Concurrency on PostgreSQL: row locks make the closure happen exactly once (D5, E3)."""
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import LedgerEntry
@@ -10,15 +9,9 @@ from accounts.services import AccountClosed, call_charge_post
 from refunds.models import Closure, Refund
 from refunds.services import closure_confirm
 from tests.factories import AdvanceConnectFactory, LedgerEntryFactory
-from tests.helpers import run_at_once
+from tests.helpers import postgres_only, run_at_once
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL row locks (SELECT ... FOR UPDATE); SQLite has none",
-    ),
-]
+pytestmark = postgres_only
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,22 +3,15 @@
 import datetime as dt
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import LedgerEntry
 from refunds.models import Closure, Refund
 from refunds.services.inactivity import inactive_accounts_close
 from tests.factories import AdvanceConnectFactory, LedgerEntryFactory
-from tests.helpers import run_at_once
+from tests.helpers import postgres_only, run_at_once
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL row locks with SKIP LOCKED; SQLite has none",
-    ),
-]
+pytestmark = postgres_only
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,7 +3,6 @@
 import datetime as dt
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import DirectBillCharge, DirectBillStatement
@@ -11,15 +10,9 @@ from refunds.models import Closure, HolderNotice
 from refunds.services import closure_confirm
 from refunds.services.sweeps import direct_bill_holds_process
 from tests.factories import DirectBillChargeFactory, DirectBillFactory
-from tests.helpers import run_at_once
+from tests.helpers import postgres_only, run_at_once
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL row locks with SKIP LOCKED; SQLite has none",
-    ),
-]
+pytestmark = postgres_only
 
 
 @pytest.mark.django_db(transaction=True)
