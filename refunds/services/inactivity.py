@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import CustomerAccount
 from portal.business_calendar import business_date
+from portal.db import for_each_locked
 
 from ..models import Closure, InactivityNotice
 from ..tasks import inactivity_notice_send
@@ -38,28 +39,17 @@ def inactive_accounts_close(*, now: dt.datetime | None = None) -> list[Closure]:
     covered account whose 180 days have run out, and no other.
 
     Safe to run twice or on two workers at once (N6): each account is locked with
-    SKIP LOCKED and re-checked inside the lock, and `closure_confirm` is idempotent.
+    SKIP LOCKED and re-checked inside the lock (activity since keeps it open), and
+    `closure_confirm` is idempotent.
     """
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=INACTIVITY_DAYS)
-    due_ids = list(_covered(now).filter(last_activity_at__lte=cutoff).values_list("id", flat=True))
-    closures = []
-    for account_id in due_ids:
-        with transaction.atomic():
-            account = (
-                _covered(now)
-                .select_for_update(skip_locked=True)
-                .filter(pk=account_id, last_activity_at__lte=cutoff)
-                .first()
-            )
-            if account is None:
-                continue  # another worker has it, or there was activity since
-            closures.append(
-                closure_confirm(
-                    account=account, actor=None, at=now, reason=Closure.Reason.INACTIVITY
-                )
-            )
-    return closures
+    return for_each_locked(
+        _covered(now).filter(last_activity_at__lte=cutoff),
+        lambda account: closure_confirm(
+            account=account, actor=None, at=now, reason=Closure.Reason.INACTIVITY
+        ),
+    )
 
 
 def inactivity_notices_send(*, now: dt.datetime | None = None) -> list[InactivityNotice]:

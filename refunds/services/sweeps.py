@@ -1,32 +1,21 @@
 """The daily sweeps (SPEC E5, §3, §4). Each is safe to run twice or on two hosts at once:
-rows are claimed with SKIP LOCKED and every service it calls re-checks under its lock."""
+rows are claimed with SKIP LOCKED (`portal.db.for_each_locked`) and every service it
+calls re-checks under its lock."""
 
 import datetime as dt
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import DirectBillStatement
 from portal.business_calendar import add_calendar_days, business_date
+from portal.db import for_each_locked
 
 from ..models import Closure, HolderNotice, Refund
 from ..states import STATEMENT_OPEN
 from .notices import holder_notice_queue
 from .statements import final_statement_issue, statement_mark_past_due
 from .transitions import refund_mark_stale
-
-
-def _claim_each(queryset, act):
-    """Run `act(row)` on each row of `queryset`, each in its own transaction with the
-    row locked; rows another worker holds are skipped, not waited for."""
-    done = []
-    for pk in list(queryset.values_list("pk", flat=True)):
-        with transaction.atomic():
-            row = queryset.select_for_update(skip_locked=True, of=("self",)).filter(pk=pk).first()
-            if row is not None:
-                done.append(act(row))
-    return done
 
 
 def direct_bill_holds_process(*, now: dt.datetime | None = None) -> list[Closure]:
@@ -51,7 +40,7 @@ def direct_bill_holds_process(*, now: dt.datetime | None = None) -> list[Closure
         holder_notice_queue(kind=kind, key=f"{kind}:{closure.pk}", closure=closure, at=now)
         return closure
 
-    return _claim_each(due, settle)
+    return for_each_locked(due, settle)
 
 
 def statements_mark_past_due(*, now: dt.datetime | None = None) -> list[DirectBillStatement]:
@@ -61,7 +50,7 @@ def statements_mark_past_due(*, now: dt.datetime | None = None) -> list[DirectBi
         status__in=STATEMENT_OPEN - {DirectBillStatement.Status.PAST_DUE},
         due_date__lt=business_date(now),
     )
-    return _claim_each(
+    return for_each_locked(
         overdue, lambda statement: statement_mark_past_due(statement=statement, at=now)
     )
 
@@ -75,6 +64,6 @@ def stale_checks_mark(*, now: dt.datetime | None = None) -> list[Refund]:
         status__in=[Refund.Status.ISSUED, Refund.Status.MAILED],
         issued_on__lte=issued_before,
     )
-    return _claim_each(
+    return for_each_locked(
         stale, lambda refund: refund_mark_stale(refund=refund, actor="system", at=now)
     )
