@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -108,3 +108,20 @@ def bulk_hidden(request, queryset):
     return [("action", request.POST["action"])] + [
         (admin.helpers.ACTION_CHECKBOX_NAME, pk) for pk in queryset.values_list("pk", flat=True)
     ]
+
+
+def apply_to_each(request, items, act, refused, done_message) -> None:
+    """A bulk action's work: `act(item)` on each selected record; each refusal (an
+    exception of class `refused`) is shown in plain words and the rest go on; then
+    `done_message`, formatted with `done` and `total`, if any were done."""
+    items = list(items)
+    done = 0
+    for item in items:
+        try:
+            act(item)
+        except refused as exc:
+            messages.error(request, str(exc))
+        else:
+            done += 1
+    if done:
+        messages.success(request, done_message.format(done=done, total=len(items)))

@@ -30,6 +30,7 @@ from .base import (
     ReadOnlyAdmin,
     ReadOnlyTabularInline,
     action_page,
+    apply_to_each,
     audit_history,
     bulk_hidden,
     link,
@@ -386,20 +387,17 @@ class RefundAdmin(DjangoObjectActions, ReadOnlyAdmin):
                 hidden = bulk_hidden(request, queryset)
                 form = form or form_class(**extra)
                 return self._page(request, move, form, refunds, changelist, hidden)
-        moved = 0
-        for refund in refunds:
+
+        def run(refund):
             if form is None:
                 data = {}
             else:
                 data = form.data_for(refund) if one_number_each else form.cleaned_data
-            try:
-                move.run(refund, request.user, data)
-            except t.TransitionRefused as refused:
-                messages.error(request, str(refused))
-            else:
-                moved += 1
-        if moved:
-            messages.success(request, f"{move.label}: {moved} of {len(refunds)} done.")
+            move.run(refund, request.user, data)
+
+        apply_to_each(
+            request, refunds, run, t.TransitionRefused, move.label + ": {done} of {total} done."
+        )
         return None
 
     @admin.action(description="Mark issued (asks for check numbers)", permissions=["move"])
@@ -482,18 +480,15 @@ class RefundAdmin(DjangoObjectActions, ReadOnlyAdmin):
                 hidden=bulk_hidden(request, queryset),
                 submit="Hold the funds",
             )
-        held = 0
-        for refund in refunds:
-            try:
-                held_funds_from_refund(
-                    refund=refund, actor=request.user, reason=form.cleaned_data["reason"]
-                )
-            except HeldFundsRefused as refused:
-                messages.error(request, str(refused))
-            else:
-                held += 1
-        if held:
-            messages.success(request, f"Hold the funds: {held} of {len(refunds)} done.")
+        apply_to_each(
+            request,
+            refunds,
+            lambda refund: held_funds_from_refund(
+                refund=refund, actor=request.user, reason=form.cleaned_data["reason"]
+            ),
+            HeldFundsRefused,
+            "Hold the funds: {done} of {total} done.",
+        )
         return None
 
 

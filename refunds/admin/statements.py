@@ -33,6 +33,7 @@ from .base import (
     ReadOnlyAdmin,
     ReadOnlyTabularInline,
     action_page,
+    apply_to_each,
     audit_history,
     bulk_hidden,
     link,
@@ -245,16 +246,15 @@ class DirectBillStatementAdmin(DjangoObjectActions, ReadOnlyAdmin):
 
     @admin.action(description="Mark past due", permissions=["move"])
     def bulk_mark_past_due(self, request, queryset):
-        moved = 0
-        for statement in queryset:
-            try:
-                statement_mark_past_due(statement=statement, at=timezone.now(), actor=request.user)
-            except StatementRefused as refused:
-                messages.error(request, str(refused))
-            else:
-                moved += 1
-        if moved:
-            messages.success(request, f"Past due: {moved} statement(s).")
+        apply_to_each(
+            request,
+            queryset,
+            lambda statement: statement_mark_past_due(
+                statement=statement, at=timezone.now(), actor=request.user
+            ),
+            StatementRefused,
+            "Past due: {done} statement(s).",
+        )
 
     @admin.action(description="Write off (asks why)", permissions=["move"])
     def bulk_write_off(self, request, queryset):
@@ -270,15 +270,12 @@ class DirectBillStatementAdmin(DjangoObjectActions, ReadOnlyAdmin):
                 hidden=bulk_hidden(request, queryset),
                 submit="Write them off",
             )
-        moved = 0
-        for statement in queryset:
-            try:
-                statement_write_off(
-                    statement=statement, actor=request.user, reason=form.cleaned_data["reason"]
-                )
-            except StatementRefused as refused:
-                messages.error(request, str(refused))
-            else:
-                moved += 1
-        if moved:
-            messages.success(request, f"Written off: {moved} statement(s).")
+        apply_to_each(
+            request,
+            queryset,
+            lambda statement: statement_write_off(
+                statement=statement, actor=request.user, reason=form.cleaned_data["reason"]
+            ),
+            StatementRefused,
+            "Written off: {done} statement(s).",
+        )
