@@ -10,8 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.forms import AddressForm, address_suggestion
+from accounts.forms import AddressForm
 
+from .forms import address_to_save
 from .models import Closure
 from .selectors import closure_for_status_lookup
 from .services.claims import claimable, refund_claim_to_new_address
@@ -100,18 +101,11 @@ def refund_claim(request):
         return redirect("refund_status")
     form = AddressForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        chosen = form.address()
-        suggested = address_suggestion(form)
-        if request.POST.get("action") == "check" and suggested is not None:
+        chosen, suggestion = address_to_save(form, request.POST.get("action"))
+        if chosen is None:
             return _status_page(
-                request,
-                closure,
-                claim_form=form,
-                suggestion=suggested.address(),
-                typed=chosen,
+                request, closure, claim_form=form, suggestion=suggestion, typed=form.address()
             )
-        if request.POST.get("action") == "use_suggested" and suggested is not None:
-            chosen = suggested.address()
         check = refund_claim_to_new_address(closure=closure, address=chosen)
         if check is not None:
             messages.success(

@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.forms import AddressForm, address_suggestion
+from accounts.forms import AddressForm
 from accounts.selectors import account_for_holder, current_address
 from accounts.services import address_change, address_confirm
 
 from . import flow
+from .forms import address_to_save
 from .models import Closure
 from .selectors import holder_records
 from .services import closure_confirm, closure_plan
@@ -100,7 +101,6 @@ def review(request, ctx):
 def address(request, ctx):
     """D2: confirm the address on record or correct it; the check goes there."""
     form = AddressForm(initial=ctx.address.as_dict() if ctx.address else None)
-    suggestion = None
     action = request.POST.get("action")
     if request.method == "POST" and action == "confirm" and ctx.address is not None:
         address_confirm(address=ctx.address, at=ctx.now)
@@ -110,19 +110,19 @@ def address(request, ctx):
     if request.method == "POST" and action in ("check", "use_typed", "use_suggested"):
         form = AddressForm(request.POST)
         if form.is_valid():
-            typed = form.address()
-            # The suggestion is validated like anything typed; an invalid one is dropped.
-            suggested_form = address_suggestion(form)
-            suggestion = suggested_form.address() if suggested_form else None
-            if action == "check" and suggestion:
+            chosen, suggestion = address_to_save(form, action)
+            if chosen is None:
                 return render(
                     request,
                     "refunds/delete/address.html",
                     ctx.template_context(
-                        flow.ADDRESS, form=form, suggestion=suggestion, typed=typed, editing=True
+                        flow.ADDRESS,
+                        form=form,
+                        suggestion=suggestion,
+                        typed=form.address(),
+                        editing=True,
                     ),
                 )
-            chosen = suggestion if action == "use_suggested" and suggestion else typed
             new_address = address_change(
                 account=ctx.account, actor=request.user, at=ctx.now, confirmed=True, **chosen
             )
