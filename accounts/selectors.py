@@ -127,11 +127,18 @@ class DirectBillSummary:
         return self.unpaid_statements_cents - self.paid_towards_unpaid_cents + self.unbilled_cents
 
 
+def unbilled_charges(direct_bill: DirectBill):
+    """Direct Bill charges not yet on a statement."""
+    return DirectBillCharge.objects.filter(direct_bill=direct_bill, statement__isnull=True)
+
+
+def unbilled_cents(direct_bill: DirectBill) -> int:
+    return unbilled_charges(direct_bill).aggregate(total=_sum())["total"]
+
+
 def direct_bill_summary(direct_bill: DirectBill) -> DirectBillSummary:
     """Unbilled charges, what is outstanding and the last statement, in four queries."""
-    unbilled = DirectBillCharge.objects.filter(
-        direct_bill=direct_bill, statement__isnull=True
-    ).aggregate(total=_sum(), count=Count("id"))
+    unbilled = unbilled_charges(direct_bill).aggregate(total=_sum(), count=Count("id"))
     unpaid = DirectBillStatement.objects.filter(
         direct_bill=direct_bill, status__in=UNPAID_STATEMENT
     ).aggregate(total=_sum())

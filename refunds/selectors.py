@@ -14,7 +14,6 @@ from .states import NOT_YET_SENT
 def holder_records(account):
     """Rule B1: every deposit, call, refund and statement of the account, oldest first,
     as rows of (date, type, description, amount in dollars, status)."""
-    rows = []
     advance_connect = getattr(account, "advance_connect", None)
     if advance_connect is not None:
         entries = LedgerEntry.objects.filter(advance_connect=advance_connect).order_by(
@@ -33,40 +32,33 @@ def holder_records(account):
             status = ""
             if entry.kind == LedgerEntry.Kind.CALL_CHARGE:
                 status = "settled" if entry.settled_at else "pending"
-            rows.append(
-                (
-                    entry.occurred_at.date().isoformat(),
-                    entry.get_kind_display(),
-                    description,
-                    cents_to_decimal(sign * entry.amount_cents),
-                    status,
-                )
+            yield (
+                entry.occurred_at.date().isoformat(),
+                entry.get_kind_display(),
+                description,
+                cents_to_decimal(sign * entry.amount_cents),
+                status,
             )
     direct_bill = getattr(account, "direct_bill", None)
     if direct_bill is not None:
         for statement in DirectBillStatement.objects.filter(direct_bill=direct_bill).order_by(
             "statement_date", "id"
         ):
-            rows.append(
-                (
-                    statement.statement_date.isoformat(),
-                    "Direct Bill statement",
-                    f"Due {statement.due_date.isoformat()}",
-                    cents_to_decimal(statement.amount_cents),
-                    statement.get_status_display(),
-                )
+            yield (
+                statement.statement_date.isoformat(),
+                "Direct Bill statement",
+                f"Due {statement.due_date.isoformat()}",
+                cents_to_decimal(statement.amount_cents),
+                statement.get_status_display(),
             )
     for refund in Refund.objects.filter(closure__account=account).order_by("created_at", "id"):
-        rows.append(
-            (
-                refund.created_at.date().isoformat(),
-                refund.get_method_display(),
-                f"Due {refund.due_date.isoformat()}",
-                cents_to_decimal(refund.amount_cents),
-                refund.get_status_display(),
-            )
+        yield (
+            refund.created_at.date().isoformat(),
+            refund.get_method_display(),
+            f"Due {refund.due_date.isoformat()}",
+            cents_to_decimal(refund.amount_cents),
+            refund.get_status_display(),
         )
-    return rows
 
 
 def overdue_q(today: dt.date) -> Q:

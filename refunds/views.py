@@ -1,6 +1,8 @@
 """Delete Account: My Settings → Security → Delete Account (SPEC D1-D6)."""
 
 import csv
+from functools import wraps
+from itertools import chain
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
@@ -64,27 +66,26 @@ def _step_view(step):
     holder should be. Never an error for a reload, a Back or a jump ahead."""
 
     def decorator(view):
+        @wraps(view)
         def wrapper(request):
             ctx = _Context(request)
             if not flow.may_open(step, ctx.state, ctx.plan, ctx.address):
-                return redirect(STEP_URLS[flow.first_open_step(ctx.state, ctx.plan, ctx.address)])
+                return _to_open_step(ctx)
             return view(request, ctx)
 
-        wrapper.__name__ = view.__name__
-        wrapper.__doc__ = view.__doc__
         return login_required(wrapper)
 
     return decorator
 
 
-def _next(ctx, step):
+def _to_open_step(ctx):
+    """Where the holder should be now: the first step not yet done."""
     return redirect(STEP_URLS[flow.first_open_step(ctx.state, ctx.plan, ctx.address)])
 
 
 @login_required
 def start(request):
-    ctx = _Context(request)
-    return redirect(STEP_URLS[flow.first_open_step(ctx.state, ctx.plan, ctx.address)])
+    return _to_open_step(_Context(request))
 
 
 @_step_view(flow.REVIEW)
@@ -93,7 +94,7 @@ def review(request, ctx):
     if request.method == "POST":
         ctx.state.reviewed = True
         ctx.state.save(request.session)
-        return _next(ctx, flow.REVIEW)
+        return _to_open_step(ctx)
     return render(request, "refunds/delete/review.html", ctx.template_context(flow.REVIEW))
 
 
@@ -106,7 +107,7 @@ def address(request, ctx):
         address_confirm(address=ctx.address, at=ctx.now)
         ctx.state.address_id = ctx.address.pk
         ctx.state.save(request.session)
-        return _next(ctx, flow.ADDRESS)
+        return _to_open_step(ctx)
     if request.method == "POST" and action in ("check", "use_typed", "use_suggested"):
         form = AddressForm(request.POST)
         if form.is_valid():
@@ -130,7 +131,7 @@ def address(request, ctx):
             ctx.state.address_id = new_address.pk
             ctx.state.save(request.session)
             messages.success(request, _("Your address was updated and confirmed."))
-            return _next(ctx, flow.ADDRESS)
+            return _to_open_step(ctx)
     editing = action in ("edit", "check", "use_typed", "use_suggested") or ctx.address is None
     return render(
         request,
@@ -147,7 +148,7 @@ def video(request, ctx):
         if request.POST.get("acknowledge") == "yes":
             ctx.state.video_acknowledged = flow.video_keys(ctx.plan)
             ctx.state.save(request.session)
-            return _next(ctx, flow.VIDEO)
+            return _to_open_step(ctx)
         error = _("Tick the box to say you understand, or go back and cancel your sessions.")
     return render(
         request,
@@ -163,7 +164,7 @@ def not_refundable(request, ctx):
     if request.method == "POST":
         ctx.state.not_refundable_acknowledged = True
         ctx.state.save(request.session)
-        return _next(ctx, flow.NOT_REFUNDABLE)
+        return _to_open_step(ctx)
     return render(
         request, "refunds/delete/not_refundable.html", ctx.template_context(flow.NOT_REFUNDABLE)
     )
@@ -223,7 +224,7 @@ def records_csv(request):
         raise Http404
     writer = csv.writer(_Echo())
     header = [_("Date"), _("Type"), _("Description"), _("Amount"), _("Status")]
-    rows = (writer.writerow(row) for row in [header, *holder_records(account)])
+    rows = (writer.writerow(row) for row in chain([header], holder_records(account)))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="account-{account.number}.csv"'
     return response

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from portal.audit import audit_record
 from portal.business_calendar import business_zone
+from portal.money import cents_to_decimal
 
 from ..models import ExportRun
 
@@ -44,10 +45,8 @@ def escape_formula(text: str) -> str:
 
 
 def cents_to_dollars(cents: int) -> str:
-    """`4250` → `42.50`, from the integer, with no float anywhere."""
-    sign = "-" if cents < 0 else ""
-    dollars, rest = divmod(abs(cents), 100)
-    return f"{sign}{dollars}.{rest:02d}"
+    """`4250` → `42.50`, through `portal.money`, with no float anywhere."""
+    return str(cents_to_decimal(cents))
 
 
 @dataclass(frozen=True)

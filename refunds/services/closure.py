@@ -25,6 +25,7 @@ from accounts.selectors import (
     current_address,
     future_video_sessions,
     stamps_balance,
+    unbilled_cents,
     unsettled_charges,
 )
 from portal.audit import audit_record
@@ -148,11 +149,7 @@ def closure_plan(*, account: CustomerAccount, at: dt.datetime) -> ClosurePlan:
     if direct_bill is not None and direct_bill.closed_at is None:
         today = business_date(at)
         plan.has_direct_bill = True
-        plan.direct_bill_unbilled_cents = sum(
-            direct_bill.charges.filter(statement__isnull=True).values_list(
-                "amount_cents", flat=True
-            )
-        )
+        plan.direct_bill_unbilled_cents = unbilled_cents(direct_bill)
         # rule E5: held 7 to 10 calendar days so unbilled calls and charges clear.
         plan.direct_bill_hold_from = add_calendar_days(today, DIRECT_BILL_HOLD_FROM_DAYS)
         plan.direct_bill_hold_until = add_calendar_days(today, DIRECT_BILL_HOLD_UNTIL_DAYS)

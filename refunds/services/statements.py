@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import DirectBill, DirectBillPayment, DirectBillStatement
+from accounts.selectors import unbilled_cents, unbilled_charges
 from portal.audit import audit_record
 from portal.business_calendar import add_calendar_days, business_date
 from portal.models import AuditEvent
@@ -210,8 +211,8 @@ def final_statement_issue(*, closure: Closure, at: dt.datetime) -> DirectBillSta
                 "so unbilled calls can clear (rule E5)."
             )
         direct_bill = DirectBill.objects.select_for_update().get(account=closure.account)
-        unbilled = direct_bill.charges.filter(statement__isnull=True)
-        total = unbilled.aggregate(total=Coalesce(Sum("amount_cents"), 0))["total"]
+        unbilled = unbilled_charges(direct_bill)
+        total = unbilled_cents(direct_bill)
         statement = None
         if total > 0:
             statement = DirectBillStatement.objects.create(
