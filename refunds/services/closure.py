@@ -218,7 +218,7 @@ def closure_confirm(
             sessions_voided=len(plan.future_sessions),
             subscriptions_cancelled=len(plan.active_subscriptions),
         )
-        _settle_and_refund(closure, plan, address, at)
+        refund = _settle_and_refund(closure, plan, address, at)
         _end_services(closure, plan, at)
         _close_account(account, at)
         audit_record(
@@ -232,15 +232,15 @@ def closure_confirm(
         )
         # rule E9: the email goes after commit; a failure to send never undoes this.
         transaction.on_commit(lambda: closure_confirmation_send.enqueue(closure_id=closure.pk))
-        card_refund = closure.refunds.filter(method=Refund.Method.CARD).first()
-        if card_refund is not None:
-            transaction.on_commit(lambda: card_refund_submit_task.enqueue(refund_id=card_refund.pk))
+        if refund is not None and refund.method == Refund.Method.CARD:
+            transaction.on_commit(lambda: card_refund_submit_task.enqueue(refund_id=refund.pk))
     return closure
 
 
-def _settle_and_refund(closure, plan: ClosurePlan, address, at):
+def _settle_and_refund(closure, plan: ClosurePlan, address, at) -> Refund | None:
+    """Rules E3, E4: deduct, record any shortfall, create the refund (or None)."""
     if not plan.has_advance_connect:
-        return
+        return None
     advance_connect = closure.account.advance_connect
     # rule E3: deduct the unsettled charges before anything is refunded.
     unsettled_charges(advance_connect).update(settled_at=at)
@@ -253,7 +253,7 @@ def _settle_and_refund(closure, plan: ClosurePlan, address, at):
             memo=f"Shortfall at closure {closure.reference}, not charged",
         )
     if plan.refund is None:
-        return
+        return None
     # rule E4 (B4: no fee is ever taken; the refund is the whole remaining balance).
     LedgerEntry.objects.create(
         advance_connect=advance_connect,
@@ -296,6 +296,7 @@ def _settle_and_refund(closure, plan: ClosurePlan, address, at):
         reason=f"Closure {closure.reference}",
         at=at,
     )
+    return refund
 
 
 def _end_services(closure, plan: ClosurePlan, at):
