@@ -36,6 +36,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         "reason",
         "prev_hash",
         "hash",
+        "key_id",
     ]
     readonly_fields = ["before_json", "after_json"]
 

@@ -1,27 +1,100 @@
-"""Writing and verifying the audit trail (SPEC §5)."""
+"""Writing and verifying the audit trail (SPEC §5).
+
+Each entry carries an HMAC-SHA256 of itself and of the hash of the entry before it, keyed
+with a secret from the environment (`AUDIT_HMAC_KEYS`) that the database never holds: whoever
+has the database login can neither rewrite an entry nor recompute the chain. Signed
+checkpoints of the chain's head, written outside the database, show entries cut from the end.
+
+Entries written before keys existed keep the key id `sha256` (plain SHA-256). They are
+accepted only as the start of the chain and only when the keyed marker that migration 0003
+appends right after them counts exactly them (`audit_chain_close_unkeyed`): an unkeyed entry
+anywhere else, or unkeyed entries no marker vouches for, are reported.
+"""
 
 import datetime as dt
+import hashlib
+import hmac
 import json
-from dataclasses import dataclass
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import AuditEvent
 
+logger = logging.getLogger(__name__)
+
 GENESIS = "0" * 64
+UNKEYED = "sha256"
+KEYED_CHAIN_STARTED = "audit.keyed_chain_started"
 # Any fixed number: the advisory lock that serialises appends to the chain.
 _CHAIN_LOCK_KEY = 7_334_001
+_CHECKPOINT_GLOB = "audit-checkpoint-*.json"
+
+
+class AuditTrailBroken(Exception):
+    """The trail does not verify; `problems` says how, in plain words."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+def audit_keys() -> dict[str, bytes]:
+    """The HMAC keys by id from `AUDIT_HMAC_KEYS` ("k2:secret2,k1:secret1"), current first."""
+    keys: dict[str, bytes] = {}
+    for pair in settings.AUDIT_HMAC_KEYS.split(","):
+        key_id, _, secret = pair.strip().partition(":")
+        if not key_id or not secret or len(key_id) > 16 or key_id == UNKEYED or key_id in keys:
+            raise ImproperlyConfigured(
+                "AUDIT_HMAC_KEYS must be comma-separated 'key-id:secret' pairs with distinct "
+                f"key ids of at most 16 characters, none of them '{UNKEYED}'."
+            )
+        keys[key_id] = secret.encode()
+    return keys
+
+
+def _canonical(values: dict) -> bytes:
+    return json.dumps(values, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _jsonable(values):
     return json.loads(json.dumps(values or {}, default=str, sort_keys=True))
 
 
+def event_hash(event, keys: dict[str, bytes]) -> str:
+    """The hash `event` must carry. Takes any object with AuditEvent's fields (migrations
+    pass their historical model)."""
+    payload = {
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_repr": event.object_repr,
+        "before": event.before,
+        "after": event.after,
+        "reason": event.reason,
+        "prev_hash": event.prev_hash,
+    }
+    if event.key_id == UNKEYED:
+        return hashlib.sha256(_canonical(payload)).hexdigest()
+    message = _canonical({**payload, "key_id": event.key_id})
+    return hmac.new(keys[event.key_id], message, hashlib.sha256).hexdigest()
+
+
 def audit_record(*, actor, action, target, before=None, after=None, reason="", at=None):
     """Append one event to the chain. Call it inside the transaction of the change."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change")
+    keys = audit_keys()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
@@ -40,30 +113,209 @@ def audit_record(*, actor, action, target, before=None, after=None, reason="", a
         after=_jsonable(after),
         reason=reason,
         prev_hash=last or GENESIS,
+        key_id=next(iter(keys)),
     )
-    event.hash = event.compute_hash()
+    event.hash = event_hash(event, keys)
     event.save()
     return event
 
 
-@dataclass
-class ChainReport:
-    intact: bool
+def audit_chain_close_unkeyed(*, event_model, at) -> None:
+    """Vouch for the unkeyed entries written before keys existed (migration 0003): append a
+    keyed marker that links to the last of them and counts them. Nothing to do when there
+    are none; the verifier accepts unkeyed entries only before such a marker."""
+    unkeyed = event_model.objects.filter(key_id=UNKEYED)
+    last = unkeyed.order_by("-id").first()
+    if last is None:
+        return
+    keys = audit_keys()
+    count = unkeyed.count()
+    marker = event_model(
+        occurred_at=at.astimezone(dt.timezone.utc),
+        actor=None,
+        actor_label="system",
+        action=KEYED_CHAIN_STARTED,
+        object_type=event_model._meta.label_lower,
+        object_id=str(last.pk),
+        object_repr=f"{count} entries before keyed hashes",
+        before={},
+        after={"unkeyed_entries": count},
+        reason="From here on every entry is keyed (HMAC); the entries before keep SHA-256.",
+        prev_hash=last.hash,
+        key_id=next(iter(keys)),
+    )
+    marker.hash = event_hash(marker, keys)
+    marker.save()
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    last_id: int | None
+    last_hash: str
     events: int
-    broken_at: int | None = None
-    problem: str = ""
 
 
-def audit_verify_chain(*, chunk_size=2000) -> ChainReport:
-    """Walk the chain in order; report the first entry whose hash or link is wrong."""
-    previous = GENESIS
-    count = 0
-    with transaction.atomic():
-        for event in AuditEvent.objects.order_by("id").iterator(chunk_size=chunk_size):
-            count += 1
-            if event.prev_hash != previous:
-                return ChainReport(False, count, event.pk, "does not link to the entry before")
-            if event.compute_hash() != event.hash:
-                return ChainReport(False, count, event.pk, "was changed after it was written")
-            previous = event.hash
-    return ChainReport(True, count)
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed record, kept outside the database, of the chain's head at a moment."""
+
+    name: str
+    head: ChainHead
+    written_at: dt.datetime
+    key_id: str
+
+
+@dataclass
+class AuditReport:
+    events: int
+    problems: list[str]
+    checkpoint: Checkpoint | None = None
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def _walk(keys, start: ChainHead, *, chunk_size) -> tuple[ChainHead, str | None]:
+    """Check every entry after `start` in order; return the head reached and the first
+    problem found (or None)."""
+    head = start
+    unkeyed = 0
+    # Checkpoints exist only from migration 0003 on, so past one no entry is unkeyed.
+    keyed = start.last_id is not None
+    with transaction.atomic():  # one snapshot of the table
+        rows = AuditEvent.objects.filter(pk__gt=start.last_id or 0).order_by("id")
+        for event in rows.iterator(chunk_size=chunk_size):
+            where = f"Event {event.pk} (entry {head.events + 1} in order)"
+            if event.prev_hash != head.last_hash:
+                return head, f"{where} does not link to the entry before: entries were removed."
+            if event.key_id != UNKEYED and event.key_id not in keys:
+                return head, f"{where} is sealed with key '{event.key_id}', not a known key."
+            if not hmac.compare_digest(event_hash(event, keys), event.hash):
+                return head, (
+                    f"{where} does not match its hash: it was changed after it was written "
+                    "(a chain recomputed without the key does not verify)."
+                )
+            if event.key_id == UNKEYED:
+                if keyed:
+                    return head, f"{where} is unkeyed but comes after keyed entries."
+                unkeyed += 1
+            elif not keyed:
+                keyed = True
+                if unkeyed and not (
+                    event.action == KEYED_CHAIN_STARTED
+                    and event.after == {"unkeyed_entries": unkeyed}
+                ):
+                    return head, f"{where}: no keyed marker vouches for the {unkeyed} before it."
+            head = ChainHead(event.pk, event.hash, head.events + 1)
+    if unkeyed and not keyed:
+        return head, f"The trail ends with {unkeyed} unkeyed entries no keyed marker vouches for."
+    return head, None
+
+
+def _checkpoint_dir() -> Path:
+    return Path(settings.AUDIT_CHECKPOINT_DIR)
+
+
+def _signature(keys, body: dict) -> str:
+    return hmac.new(keys[body["key_id"]], _canonical(body), hashlib.sha256).hexdigest()
+
+
+def _latest_checkpoint(keys) -> Checkpoint | None:
+    """The newest checkpoint file, None when there is none; AuditTrailBroken when it is
+    not validly signed."""
+    paths = sorted(_checkpoint_dir().glob(_CHECKPOINT_GLOB))
+    if not paths:
+        return None
+    path = paths[-1]
+    try:
+        data = json.loads(path.read_text())
+        signature = data.pop("signature")
+        if data["key_id"] in keys and hmac.compare_digest(_signature(keys, data), signature):
+            return Checkpoint(
+                name=path.name,
+                head=ChainHead(data["last_id"], data["last_hash"], data["events"]),
+                written_at=dt.datetime.fromisoformat(data["written_at"]),
+                key_id=data["key_id"],
+            )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    raise AuditTrailBroken([f"Checkpoint {path.name} is not validly signed: it was altered."])
+
+
+def _check_head(checkpoint: Checkpoint) -> str | None:
+    """Whether the trail still holds the head the checkpoint recorded."""
+    head = checkpoint.head
+    if head.last_id is None:
+        return None
+    stored = AuditEvent.objects.filter(pk=head.last_id).values_list("hash", flat=True).first()
+    if stored is None:
+        return (
+            f"Event {head.last_id}, the last in checkpoint {checkpoint.name}, is gone: "
+            "entries were cut from the end of the trail."
+        )
+    if stored != head.last_hash:
+        return (
+            f"Event {head.last_id} no longer has the hash checkpoint {checkpoint.name} "
+            "recorded: the trail was rewritten."
+        )
+    covered = AuditEvent.objects.filter(pk__lte=head.last_id).count()
+    if covered != head.events:
+        return (
+            f"Checkpoint {checkpoint.name} counted {head.events} entries up to event "
+            f"{head.last_id}; the trail now has {covered}: entries were removed."
+        )
+    return None
+
+
+def audit_verify(*, now: dt.datetime, chunk_size: int = 2000) -> AuditReport:
+    """Walk the whole chain, then hold it against the latest checkpoint: a rewritten entry,
+    a recomputed chain, entries cut from the end and a missing, forged or stale checkpoint
+    are each reported."""
+    keys = audit_keys()
+    head, problem = _walk(keys, ChainHead(None, GENESIS, 0), chunk_size=chunk_size)
+    problems = [problem] if problem else []
+    try:
+        checkpoint = _latest_checkpoint(keys)
+    except AuditTrailBroken as broken:
+        return AuditReport(head.events, problems + broken.problems)
+    if checkpoint is None:
+        problems.append(
+            f"No audit checkpoint in {_checkpoint_dir()}: entries cut from the end would go "
+            "unseen (run write_audit_checkpoint; cron runs it daily)."
+        )
+    else:
+        if problem := _check_head(checkpoint):
+            problems.append(problem)
+        max_age = dt.timedelta(hours=settings.AUDIT_CHECKPOINT_MAX_AGE_HOURS)
+        if now - checkpoint.written_at > max_age:
+            problems.append(
+                f"The latest checkpoint, {checkpoint.name}, is older than "
+                f"{settings.AUDIT_CHECKPOINT_MAX_AGE_HOURS} hours: is its cron job running?"
+            )
+    return AuditReport(head.events, problems, checkpoint)
+
+
+def audit_checkpoint_write(*, at: dt.datetime, chunk_size: int = 2000) -> Checkpoint:
+    """Verify the entries since the latest checkpoint, then sign the chain's head into a new
+    file in `AUDIT_CHECKPOINT_DIR` and the log. Refuses (AuditTrailBroken) when the trail
+    does not verify, so a checkpoint never vouches for a cut or rewritten trail."""
+    keys = audit_keys()
+    previous = _latest_checkpoint(keys)
+    start = previous.head if previous else ChainHead(None, GENESIS, 0)
+    if previous and (problem := _check_head(previous)):
+        raise AuditTrailBroken([problem])
+    head, problem = _walk(keys, start, chunk_size=chunk_size)
+    if problem:
+        raise AuditTrailBroken([problem])
+    key_id = next(iter(keys))
+    at = at.astimezone(dt.timezone.utc)
+    body = {**asdict(head), "written_at": at.isoformat(), "key_id": key_id}
+    name = f"audit-checkpoint-{at:%Y%m%dT%H%M%S%fZ}-{head.last_id or 0:012d}.json"
+    _checkpoint_dir().mkdir(parents=True, exist_ok=True)
+    content = json.dumps({**body, "signature": _signature(keys, body)}, indent=2)
+    with tempfile.NamedTemporaryFile("w", dir=_checkpoint_dir(), delete=False) as partial:
+        partial.write(content)
+    os.replace(partial.name, _checkpoint_dir() / name)
+    logger.info("Audit checkpoint %s: %s", name, content.replace("\n", ""))
+    return Checkpoint(name=name, head=head, written_at=at, key_id=key_id)

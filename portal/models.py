@@ -1,6 +1,3 @@
-import hashlib
-import json
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +19,8 @@ class AuditEvent(models.Model):
     """One entry of the append-only, hash-chained audit trail (SPEC §5).
 
     Written by `portal.audit.audit_record` in the same transaction as the change it
-    describes; each entry carries the hash of the one before it.
+    describes; each entry carries the hash of the one before it, keyed with the HMAC
+    key `key_id` names (see `portal.audit`).
     """
 
     occurred_at = models.DateTimeField(_("when"), db_index=True)
@@ -44,6 +42,7 @@ class AuditEvent(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
+    key_id = models.CharField(_("key id"), max_length=16)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -63,22 +62,3 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditTrailIsAppendOnly("An audit event is never deleted.")
-
-    def payload(self) -> dict:
-        return {
-            "occurred_at": self.occurred_at.isoformat(),
-            "actor_id": self.actor_id,
-            "actor_label": self.actor_label,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "object_repr": self.object_repr,
-            "before": self.before,
-            "after": self.after,
-            "reason": self.reason,
-            "prev_hash": self.prev_hash,
-        }
-
-    def compute_hash(self) -> str:
-        canonical = json.dumps(self.payload(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()

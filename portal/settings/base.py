@@ -177,3 +177,16 @@ LOGGING = {
 
 # --- back office (SPEC §3): an uncashed refund check goes stale this many days after issue ---
 STALE_CHECK_DAYS = env.int("STALE_CHECK_DAYS", default=180)
+
+# --- audit trail (SPEC §5): keyed hash chain, checkpoints kept outside the database ---
+# "key-id:secret" pairs, comma-separated; the first signs new entries and checkpoints, the
+# others still verify older ones (rotation). The default is a fixed, public dev/test key:
+# production requires its own (portal.settings.prod), never stored in the database.
+AUDIT_HMAC_KEYS = env("AUDIT_HMAC_KEYS", default="dev:not-a-secret-dev-and-test-audit-key")
+# Where `write_audit_checkpoint` writes the signed head of the chain: not reachable with
+# the database login (another disk, host or a write-once bucket mount in production).
+AUDIT_CHECKPOINT_DIR = env.path(
+    "AUDIT_CHECKPOINT_DIR", default=BASE_DIR / "var" / "audit-checkpoints"
+)
+# `verify_audit_trail` reports a latest checkpoint older than this (cron writes one daily).
+AUDIT_CHECKPOINT_MAX_AGE_HOURS = env.int("AUDIT_CHECKPOINT_MAX_AGE_HOURS", default=26)

@@ -39,3 +39,6 @@ TASKS = {
 # The card processor client (see refunds.gateway). No default: production must name
 # the real one, so the fake processor can never refund real cards by accident.
 CARD_GATEWAY = env("CARD_GATEWAY")
+
+# The audit trail's HMAC keys (SPEC §5): required, from the environment only.
+AUDIT_HMAC_KEYS = env("AUDIT_HMAC_KEYS")

@@ -173,4 +173,5 @@ class AuditTrailExporter(Exporter):
         Column("Reason", "reason"),
         Column("Previous hash", "prev_hash"),
         Column("Hash", "hash"),
+        Column("Key id", "key_id"),
     ]

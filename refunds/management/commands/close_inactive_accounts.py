@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
-
+from portal.management.sweep import SweepCommand
 from refunds.services.inactivity import inactive_accounts_close, inactivity_notices_send
 
 
-class Command(BaseCommand):
+class Command(SweepCommand):
     help = (
         "Daily: email New Mexico holders 30 and 7 days before their inactive account is "
         "closed, and close those whose 180 days have run out (rules N1-N3, N6). "

@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
-
+from portal.management.sweep import SweepCommand
 from refunds.services.sweeps import stale_checks_mark
 
 
-class Command(BaseCommand):
+class Command(SweepCommand):
     help = "Daily: refund checks uncashed STALE_CHECK_DAYS after issue become stale (SPEC §3)."
 
     def handle(self, *args, **options):

@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
-
+from portal.management.sweep import SweepCommand
 from refunds.services.sweeps import direct_bill_holds_process, statements_mark_past_due
 
 
-class Command(BaseCommand):
+class Command(SweepCommand):
     help = (
         "Daily: settle Direct Bill closures whose 7-10 day hold has passed (final statement "
         "or no invoice, rule E5) and mark unpaid statements past due (SPEC §4)."

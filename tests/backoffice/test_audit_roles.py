@@ -1,0 +1,80 @@
+"""SPEC §5 on PostgreSQL: the app's own login may only INSERT and SELECT on the audit trail.
+
+The suite itself connects as the role that owns the tables (in CI `portal_owner`, made by
+`create_db_roles`; locally whoever DATABASE_URL names). These tests apply the app role's
+grants to the test database with that same command, then log in as the app role for real
+(a second connection, not SET ROLE) and try what someone holding the app's login would.
+"""
+
+import io
+import os
+
+import psycopg
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from portal.models import AuditEvent
+from refunds.services import transitions as t
+from tests.factories import UserFactory
+from tests.factories.refunds import RefundFactory
+from tests.helpers import postgres_only
+
+pytestmark = [*postgres_only, pytest.mark.django_db(transaction=True)]
+
+APP_ROLE = "portal_app"
+TRIGGER = "portal_auditevent_append_only"
+
+
+@pytest.fixture
+def app_login():
+    """A connection logged in as the app role, with the grants `create_db_roles` gives."""
+    owner = connection.settings_dict["USER"]
+    call_command("create_db_roles", owner=owner, app=APP_ROLE, stdout=io.StringIO())
+    clerk = UserFactory(staff=True)
+    t.refund_mark_issued(refund=RefundFactory(), actor=clerk, check_number="9301")
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        host=settings_dict["HOST"],
+        port=settings_dict["PORT"] or 5432,
+        dbname=settings_dict["NAME"],
+        user=APP_ROLE,
+        password=os.environ.get("DB_APP_PASSWORD"),
+        autocommit=True,
+    ) as app:
+        yield app
+
+
+@pytest.mark.parametrize(
+    "sql, refusal",
+    [
+        (f"ALTER TABLE portal_auditevent DISABLE TRIGGER {TRIGGER}", "must be owner"),
+        (f"DROP TRIGGER {TRIGGER} ON portal_auditevent", "must be owner"),
+        ("ALTER TABLE portal_auditevent ADD COLUMN note text", "must be owner"),
+        ("TRUNCATE portal_auditevent", "permission denied"),
+        ("UPDATE portal_auditevent SET reason = 'edited'", "permission denied"),
+        ("DELETE FROM portal_auditevent", "permission denied"),
+    ],
+    ids=["disable-trigger", "drop-trigger", "alter-table", "truncate", "update", "delete"],
+)
+def test_the_app_role_cannot_change_the_audit_trail(app_login, sql, refusal):
+    before = list(AuditEvent.objects.values_list("pk", "hash"))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match=refusal):
+        app_login.execute(sql)
+    assert list(AuditEvent.objects.values_list("pk", "hash")) == before
+    assert len(before) == 1
+
+
+def test_the_app_role_can_read_and_append(app_login):
+    event = AuditEvent.objects.get()
+    count = app_login.execute("SELECT count(*) FROM portal_auditevent").fetchone()[0]
+    app_login.execute(
+        "INSERT INTO portal_auditevent (occurred_at, actor_label, action, object_type, "
+        "object_id, object_repr, before, after, reason, prev_hash, hash, key_id) "
+        "VALUES (now(), 'system', 'test.append', 'x', '1', 'x', '{}', '{}', '', %s, %s, 'dev')",
+        [event.hash, "f" * 64],
+    )
+    assert count == 1
+    assert AuditEvent.objects.filter(action="test.append").count() == 1
+    # and it works with the rest of the portal's tables as usual
+    app_login.execute("UPDATE refunds_refund SET status = status")
