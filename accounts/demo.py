@@ -3,12 +3,14 @@ production. Amounts are integer cents; dates are relative to `now`."""
 
 import datetime as dt
 import random
+import time
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import TOTP
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.contrib.auth.hashers import make_password
 
 from .models import (
@@ -34,7 +36,9 @@ from .services import Activity, account_record_activity
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - demo data only
 # A fixed TOTP secret so anyone trying the demo can add it to an authenticator app.
-DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105 - demo data only
+# 160 bits (32 base32 characters), as RFC 4226 recommends: authenticator apps and TOTP
+# libraries refuse shorter ones.
+DEMO_TOTP_SECRET = "OQNIIC3TVL25WY56SBCRITRRT2DJNIAD"  # noqa: S105 - demo data only
 
 DEMO_HOLDERS = [
     ("card@demo.test", "Carmen", "Diaz"),
@@ -76,6 +80,11 @@ def enrol_demo_totp(user):
     if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
         TOTP.activate(user, DEMO_TOTP_SECRET)
         RecoveryCodes.activate(user)
+
+
+def demo_totp_code(at: float | None = None) -> str:
+    """The six-digit code an authenticator app shows for the demo staff's secret."""
+    return format_hotp_value(hotp_value(DEMO_TOTP_SECRET, int((at or time.time()) // 30)))
 
 
 def seed_people():
@@ -351,16 +360,85 @@ DEMO_SCENARIOS = {
 }
 
 
-def seed_accounts(holders, *, now):
-    """Give each demo holder the account of their scenario, unless they have one."""
+def seed_accounts(holders, *, now) -> list[str]:
+    """Give each demo holder the account of their scenario, unless they have one.
+    Returns the emails of those given one now."""
     with_account = set(
         CustomerAccount.objects.filter(holder__in=holders.values()).values_list(
             "holder_id", flat=True
         )
     )
+    seeded = []
     for email, seed in DEMO_SCENARIOS.items():
         if holders[email].pk not in with_account:
             seed(holders[email], now)
+            seeded.append(email)
+    return seeded
+
+
+# --- accounts about to be closed, for the closed-account stories of refunds.demo ---
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a demo account is: service state, time zone, address on record, phone."""
+
+    state: str
+    zone: str
+    line1: str
+    city: str
+    zip_code: str
+    phone: str
+    line2: str = ""
+
+
+def _open_account_at(holder, *, number, place, until):
+    return _open_account(
+        holder,
+        number=number,
+        state=place.state,
+        zone=place.zone,
+        address=(place.line1, place.line2, place.city, place.zip_code),
+        phone=place.phone,
+        now=until,
+    )
+
+
+def seed_prepaid_account(
+    holder, *, number, place, balance_cents, method, until, card_token=""
+) -> CustomerAccount:
+    """AdvanceConnect with `balance_cents` left at `until`: one deposit by `method`
+    40 days before, then two settled calls."""
+    account = _open_account_at(holder, number=number, place=place, until=until)
+    calls = [735, 525]
+    cents, at = balance_cents + sum(calls), until - 40 * DAY
+    if method == PurchaseMethod.ONLINE_CARD:
+        deposit = _card(cents, at)
+        deposit.processor_token = card_token or deposit.processor_token
+    else:
+        deposit = _deposit(cents, at, method)
+    _advance_connect(
+        account, [deposit, *_settled_calls(calls, first=until - 30 * DAY, number=place.phone)]
+    )
+    return account
+
+
+def seed_direct_bill_account(holder, *, number, place, unbilled, until) -> CustomerAccount:
+    """Direct Bill with the calls `unbilled` (cents) made in the weeks before `until`
+    and not yet on a statement."""
+    account = _open_account_at(holder, number=number, place=place, until=until)
+    direct_bill = DirectBill.objects.create(account=account, opened_at=account.opened_at)
+    DirectBillCharge.objects.bulk_create(
+        DirectBillCharge(
+            direct_bill=direct_bill,
+            occurred_at=until - 3 * (i + 1) * DAY,
+            number_called=place.phone,
+            amount_cents=cents,
+        )
+        for i, cents in enumerate(unbilled)
+    )
+    account_record_activity(account=account, kind=Activity.CALL_CHARGE, at=until - 3 * DAY)
+    return account
 
 
 # --- extra random holders, so that staff lists look real ---

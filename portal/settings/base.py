@@ -177,3 +177,7 @@ LOGGING = {
 
 # --- back office (SPEC §3): an uncashed refund check goes stale this many days after issue ---
 STALE_CHECK_DAYS = env.int("STALE_CHECK_DAYS", default=180)
+
+# --- demo data: `manage.py seed_demo` makes users with a published password and TOTP
+# secret, so only settings that say so allow it (dev, test); production never does ---
+DEMO_DATA_ALLOWED = False
