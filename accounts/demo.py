@@ -2,6 +2,7 @@
 production. Amounts are integer cents; dates are relative to `now`."""
 
 import datetime as dt
+import functools
 import random
 import time
 from dataclasses import dataclass
@@ -36,8 +37,8 @@ from .services import Activity, account_record_activity
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - demo data only
 # A fixed TOTP secret so anyone trying the demo can add it to an authenticator app.
-# 160 bits (32 base32 characters), as RFC 4226 recommends: authenticator apps and TOTP
-# libraries refuse shorter ones.
+# 160 bits (32 base32 characters): RFC 4226 asks for at least 128 and recommends 160,
+# and TOTP libraries that hold to it refuse shorter secrets.
 DEMO_TOTP_SECRET = "OQNIIC3TVL25WY56SBCRITRRT2DJNIAD"  # noqa: S105 - demo data only
 
 DEMO_HOLDERS = [
@@ -55,6 +56,12 @@ DEMO_STAFF = [
 ]
 
 
+@functools.cache
+def demo_password_hash() -> str:
+    """The demo password hashed once: every demo user shares it, and hashing is slow."""
+    return make_password(DEMO_PASSWORD)
+
+
 def demo_user(email, first_name, last_name, *, is_staff=False, is_superuser=False):
     """Create (or find) a demo user with a verified email and the demo password."""
     user, created = User.objects.get_or_create(
@@ -67,7 +74,7 @@ def demo_user(email, first_name, last_name, *, is_staff=False, is_superuser=Fals
         },
     )
     if created:
-        user.set_password(DEMO_PASSWORD)
+        user.password = demo_password_hash()
         user.save(update_fields=["password"])
     EmailAddress.objects.get_or_create(
         user=user, email=email, defaults={"verified": True, "primary": True}
@@ -494,7 +501,7 @@ def seed_random_holders(count, *, now):
     todo = [(n, email) for n, email in enumerate(emails, start=1) if email not in existing]
     if not todo:
         return 0
-    password = make_password(DEMO_PASSWORD)
+    password = demo_password_hash()
     rngs = {n: random.Random(n) for n, _ in todo}  # noqa: S311 - demo data only
     users = User.objects.bulk_create(
         User(
