@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from accounts.demo import DEMO_TOTP_SECRET, demo_totp_code
+from accounts.demo import demo_totp_code
 
 
 class Command(BaseCommand):
@@ -8,4 +8,3 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.stdout.write(demo_totp_code())
-        self.stderr.write(f"(secret {DEMO_TOTP_SECRET}; a new code every 30 seconds)")
