@@ -5,8 +5,10 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3.10 python3; 
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PORT ?= 8000
+EXTRA_HOLDERS ?= 50
 
-.PHONY: run test install migrate lint format bench clean
+.PHONY: run demo-reset test install migrate lint format bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.10 or newer is required"; exit 1; }
@@ -21,9 +23,19 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 
+# seed_demo adds only what is missing: an existing demo is left as it is.
 run: migrate
-	$(PY) manage.py seed_demo --holders 50
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py seed_demo --holders $(EXTRA_HOLDERS)
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Start the demo again: a new SQLite database, or the one DATABASE_URL names emptied.
+demo-reset: install
+	$(if $(DATABASE_URL),,rm -f db.sqlite3)
+	rm -rf sent_emails
+	$(PY) manage.py migrate --noinput
+	$(if $(DATABASE_URL),$(PY) manage.py flush --noinput)
+	$(PY) manage.py createcachetable
+	$(PY) manage.py seed_demo --holders $(EXTRA_HOLDERS)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -40,4 +52,4 @@ bench: migrate
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles sent_emails

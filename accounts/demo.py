@@ -2,13 +2,16 @@
 production. Amounts are integer cents; dates are relative to `now`."""
 
 import datetime as dt
+import functools
 import random
+import time
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import TOTP
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.contrib.auth.hashers import make_password
 
 from .models import (
@@ -34,7 +37,9 @@ from .services import Activity, account_record_activity
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - demo data only
 # A fixed TOTP secret so anyone trying the demo can add it to an authenticator app.
-DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105 - demo data only
+# 160 bits (32 base32 characters): RFC 4226 asks for at least 128 and recommends 160,
+# and TOTP libraries that hold to it refuse shorter secrets.
+DEMO_TOTP_SECRET = "OQNIIC3TVL25WY56SBCRITRRT2DJNIAD"  # noqa: S105 - demo data only
 
 DEMO_HOLDERS = [
     ("card@demo.test", "Carmen", "Diaz"),
@@ -51,6 +56,12 @@ DEMO_STAFF = [
 ]
 
 
+@functools.cache
+def demo_password_hash() -> str:
+    """The demo password hashed once: every demo user shares it, and hashing is slow."""
+    return make_password(DEMO_PASSWORD)
+
+
 def demo_user(email, first_name, last_name, *, is_staff=False, is_superuser=False):
     """Create (or find) a demo user with a verified email and the demo password."""
     user, created = User.objects.get_or_create(
@@ -63,7 +74,7 @@ def demo_user(email, first_name, last_name, *, is_staff=False, is_superuser=Fals
         },
     )
     if created:
-        user.set_password(DEMO_PASSWORD)
+        user.password = demo_password_hash()
         user.save(update_fields=["password"])
     EmailAddress.objects.get_or_create(
         user=user, email=email, defaults={"verified": True, "primary": True}
@@ -76,6 +87,11 @@ def enrol_demo_totp(user):
     if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
         TOTP.activate(user, DEMO_TOTP_SECRET)
         RecoveryCodes.activate(user)
+
+
+def demo_totp_code() -> str:
+    """The six-digit code an authenticator app shows now for the demo staff's secret."""
+    return format_hotp_value(hotp_value(DEMO_TOTP_SECRET, int(time.time() // 30)))
 
 
 def seed_people():
@@ -351,16 +367,85 @@ DEMO_SCENARIOS = {
 }
 
 
-def seed_accounts(holders, *, now):
-    """Give each demo holder the account of their scenario, unless they have one."""
+def seed_accounts(holders, *, now) -> list[str]:
+    """Give each demo holder the account of their scenario, unless they have one.
+    Returns the emails of those given one now."""
     with_account = set(
         CustomerAccount.objects.filter(holder__in=holders.values()).values_list(
             "holder_id", flat=True
         )
     )
+    seeded = []
     for email, seed in DEMO_SCENARIOS.items():
         if holders[email].pk not in with_account:
             seed(holders[email], now)
+            seeded.append(email)
+    return seeded
+
+
+# --- accounts about to be closed, for the closed-account stories of refunds.demo ---
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a demo account is: service state, time zone, address on record, phone."""
+
+    state: str
+    zone: str
+    line1: str
+    city: str
+    zip_code: str
+    phone: str
+    line2: str = ""
+
+
+def _open_account_at(holder, *, number, place, until):
+    return _open_account(
+        holder,
+        number=number,
+        state=place.state,
+        zone=place.zone,
+        address=(place.line1, place.line2, place.city, place.zip_code),
+        phone=place.phone,
+        now=until,
+    )
+
+
+def seed_prepaid_account(
+    holder, *, number, place, balance_cents, method, until, card_token=""
+) -> CustomerAccount:
+    """AdvanceConnect with `balance_cents` left at `until`: one deposit by `method`
+    40 days before, then two settled calls."""
+    account = _open_account_at(holder, number=number, place=place, until=until)
+    calls = [735, 525]
+    cents, at = balance_cents + sum(calls), until - 40 * DAY
+    if method == PurchaseMethod.ONLINE_CARD:
+        deposit = _card(cents, at)
+        deposit.processor_token = card_token or deposit.processor_token
+    else:
+        deposit = _deposit(cents, at, method)
+    _advance_connect(
+        account, [deposit, *_settled_calls(calls, first=until - 30 * DAY, number=place.phone)]
+    )
+    return account
+
+
+def seed_direct_bill_account(holder, *, number, place, unbilled, until) -> CustomerAccount:
+    """Direct Bill with the calls `unbilled` (cents) made in the weeks before `until`
+    and not yet on a statement."""
+    account = _open_account_at(holder, number=number, place=place, until=until)
+    direct_bill = DirectBill.objects.create(account=account, opened_at=account.opened_at)
+    DirectBillCharge.objects.bulk_create(
+        DirectBillCharge(
+            direct_bill=direct_bill,
+            occurred_at=until - 3 * (i + 1) * DAY,
+            number_called=place.phone,
+            amount_cents=cents,
+        )
+        for i, cents in enumerate(unbilled)
+    )
+    account_record_activity(account=account, kind=Activity.CALL_CHARGE, at=until - 3 * DAY)
+    return account
 
 
 # --- extra random holders, so that staff lists look real ---
@@ -416,7 +501,7 @@ def seed_random_holders(count, *, now):
     todo = [(n, email) for n, email in enumerate(emails, start=1) if email not in existing]
     if not todo:
         return 0
-    password = make_password(DEMO_PASSWORD)
+    password = demo_password_hash()
     rngs = {n: random.Random(n) for n, _ in todo}  # noqa: S311 - demo data only
     users = User.objects.bulk_create(
         User(

@@ -31,7 +31,7 @@ from accounts.selectors import (
 from portal.audit import audit_record
 from portal.business_calendar import add_business_days, add_calendar_days, business_date
 
-from ..models import Closure, Refund
+from ..models import Closure, Refund, new_closure_reference
 from ..tasks import card_refund_submit_task, closure_confirmation_send
 
 CARD_REFUND_BUSINESS_DAYS = 3  # the FAQ says 2-3 business days
@@ -177,8 +177,10 @@ def closure_confirm(
     at: dt.datetime | None = None,
     reason: str = Closure.Reason.HOLDER_REQUEST,
     address: MailingAddress | None = None,
+    reference: str | None = None,
 ) -> Closure:
     """Close the account with every effect of E1-E9 in one transaction, exactly once.
+    `reference` fixes the closure reference (the demo prints one); a new one otherwise.
 
     The account row is locked first, so concurrent confirmations queue up; whoever comes
     second finds the closure already made and gets that same closure back (D5).
@@ -199,6 +201,7 @@ def closure_confirm(
 
         plan = closure_plan(account=account, at=at)
         closure = Closure.objects.create(
+            reference=reference or new_closure_reference(),
             account=account,
             reason=reason,
             closed_at=at,

@@ -22,6 +22,7 @@ from accounts.selectors import (
     addresses_on_record,
     my_account_overview,
 )
+from refunds.demo import CLOSED_HOLDERS
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def overview(email):
 def test_seeding_twice_creates_nothing_new():
     first = seed()
     counts = row_counts()
-    assert counts["CustomerAccount"] == len(DEMO_HOLDERS)
+    assert counts["CustomerAccount"] == len(DEMO_HOLDERS) + len(CLOSED_HOLDERS)
     second = seed()
     assert row_counts() == counts
     assert first == second
@@ -131,11 +132,11 @@ def test_extra_random_holders_are_made_once_each():
     out = seed("--holders", "30")
     assert "Extra holders: 30" in out
     counts = row_counts()
-    assert counts["CustomerAccount"] == len(DEMO_HOLDERS) + 30
+    assert counts["CustomerAccount"] == len(DEMO_HOLDERS) + len(CLOSED_HOLDERS) + 30
     seed("--holders", "30")
     assert row_counts() == counts
     seed("--holders", "32")
-    assert CustomerAccount.objects.count() == len(DEMO_HOLDERS) + 32
+    assert CustomerAccount.objects.count() == len(DEMO_HOLDERS) + len(CLOSED_HOLDERS) + 32
 
     for account in CustomerAccount.objects.filter(holder__email__startswith="holder"):
         extra = my_account_overview(account_for_holder(account.holder), now=timezone.now())

@@ -12,7 +12,7 @@ from tests.helpers import link_in, totp_code
 
 pytestmark = pytest.mark.django_db
 
-SECRET = "JBSWY3DPEHPK3PXP"
+SECRET = "63KKWBVYI7WBCHAEZFFTJML44ZVL2PAX"  # 160 bits, as RFC 4226 recommends
 
 
 def sign_in(client, email, password=PASSWORD):

@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group
 
 from tests.factories import UserFactory
 
-TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+TOTP_SECRET = "63KKWBVYI7WBCHAEZFFTJML44ZVL2PAX"  # 160 bits, as RFC 4226 recommends
 
 
 @pytest.fixture
