@@ -190,6 +190,7 @@ AUDIT_CHECKPOINT_DIR = env.path(
 )
 # `verify_audit_trail` reports a latest checkpoint older than this (cron writes one daily).
 AUDIT_CHECKPOINT_MAX_AGE_HOURS = env.int("AUDIT_CHECKPOINT_MAX_AGE_HOURS", default=26)
+
 # --- demo data: `manage.py seed_demo` makes users with a published password and TOTP
 # secret, so only settings that say so allow it (dev, test); production never does ---
 DEMO_DATA_ALLOWED = False
