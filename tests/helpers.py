@@ -1,11 +1,15 @@
 """Small helpers the tests share: TOTP codes and links out of emails."""
 
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.conf import settings
 from django.db import connection, connections
 
 
@@ -50,3 +54,28 @@ postgres_only = [
         reason="needs PostgreSQL row locks (SELECT ... FOR UPDATE, SKIP LOCKED); SQLite has none",
     ),
 ]
+
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "portal.settings.prod",
+    "SECRET_KEY": "x" * 60 + "-a-long-random-production-secret",
+    "ALLOWED_HOSTS": "portal.example.org",
+    "CARD_GATEWAY": "refunds.gateway.FakeCardGateway",
+    "AUDIT_HMAC_KEYS": "k1:" + "s" * 48,
+    "PATH": os.environ["PATH"],
+}
+
+
+def manage_in_production(*args, **env):
+    """Run `manage.py *args` in a fresh process under production settings, with the
+    environment a deployment must provide (overridden by `env`; None removes a name)."""
+    merged = {**PRODUCTION_ENV, **env}
+    return subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env={name: value for name, value in merged.items() if value is not None},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -6,9 +6,6 @@ import hmac
 import io
 import json
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -32,6 +29,7 @@ from portal.models import AuditEvent
 from refunds.services import transitions as t
 from tests.factories import UserFactory
 from tests.factories.refunds import RefundFactory
+from tests.helpers import manage_in_production
 
 pytestmark = pytest.mark.django_db
 
@@ -375,29 +373,9 @@ def test_a_zoned_time_is_hashed_as_stored(db):
     assert verify().startswith("Audit trail intact, 1 events")
 
 
-PROD_ENV = {
-    "DJANGO_SETTINGS_MODULE": "portal.settings.prod",
-    "SECRET_KEY": "x" * 60 + "-a-long-random-production-secret",
-    "ALLOWED_HOSTS": "portal.example.org",
-    "CARD_GATEWAY": "refunds.gateway.FakeCardGateway",
-    "PATH": os.environ["PATH"],
-}
-
-
-def _manage(*args, **env):
-    return subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env={**PROD_ENV, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_production_requires_the_audit_key_from_the_environment():
-    missing = _manage("check", "--deploy")
+    missing = manage_in_production("check", "--deploy", AUDIT_HMAC_KEYS=None)
     assert missing.returncode == 1
     assert "Set the AUDIT_HMAC_KEYS environment variable" in missing.stderr
-    configured = _manage("check", "--deploy", AUDIT_HMAC_KEYS="k1:" + "s" * 48)
+    configured = manage_in_production("check", "--deploy")
     assert configured.stdout.strip() == "System check identified no issues (0 silenced)."

@@ -5,9 +5,6 @@ once, and refused under production settings."""
 
 import base64
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -31,6 +28,7 @@ from refunds.demo import (
 )
 from refunds.models import Closure, HeldFunds, InactivityNotice, Refund
 from refunds.selectors import refund_is_overdue
+from tests.helpers import manage_in_production
 
 pytestmark = pytest.mark.django_db
 
@@ -230,23 +228,7 @@ def test_refused_where_demo_data_is_not_allowed():
 
 def test_refused_under_production_settings(tmp_path):
     database = tmp_path / "prod.sqlite3"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings.prod",
-        "SECRET_KEY": "a-production-secret-key-that-is-long-enough-0123456789-abcdef",
-        "ALLOWED_HOSTS": "portal.example.org",
-        "CARD_GATEWAY": "refunds.gateway.FakeCardGateway",
-        "DATABASE_URL": f"sqlite:///{database}",
-    }
-    result = subprocess.run(  # noqa: S603 - our own manage.py
-        [sys.executable, "manage.py", "seed_demo"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = manage_in_production("seed_demo", DATABASE_URL=f"sqlite:///{database}")
     assert result.returncode != 0
     assert "seed_demo refuses to run under portal.settings.prod" in result.stderr
     assert "Nothing was written." in result.stderr
