@@ -318,3 +318,21 @@ def test_held_funds_are_not_sent_to_an_address_a_check_cannot_carry(returned_che
     held.refresh_from_db()
     assert held.status == HeldFunds.Status.HELD
     assert not Refund.objects.filter(replaces=returned_check).exists()
+
+
+def test_a_holder_with_no_email_on_record_waits_for_refund_operations(
+    client, returned_check, django_capture_on_commit_callbacks
+):
+    """Rule B3: no email, no link: the request waits for approval after a call."""
+    holder = returned_check.closure.account.holder
+    holder.email = ""
+    holder.save(update_fields=["email"])
+    emails_before = len(mail.outbox)
+    look_up(client, returned_check.closure)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = claim(client)
+    assert "No check goes out until you confirm" in response.content.decode()
+    change = AddressChangeRequest.objects.get()
+    assert (change.status, change.emailed_at) == ("awaiting", None)
+    assert len(mail.outbox) == emails_before
+    assert not Refund.objects.filter(replaces=returned_check).exists()
