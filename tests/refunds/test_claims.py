@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -336,3 +337,14 @@ def test_a_holder_with_no_email_on_record_waits_for_refund_operations(
     assert (change.status, change.emailed_at) == ("awaiting", None)
     assert len(mail.outbox) == emails_before
     assert not Refund.objects.filter(replaces=returned_check).exists()
+
+
+def test_a_confirmation_email_not_sent_yet_goes_out_with_the_retries(returned_check):
+    """Rule E9 for B3: an email that did not go is sent by `retry_pending_work`, once."""
+    change = address_change_request_create(closure=returned_check.closure, address=NEW_ADDRESS)
+    assert confirmation_emails() == []  # the after-commit send never ran (no commit here)
+    call_command("retry_pending_work")
+    call_command("retry_pending_work")
+    assert len(confirmation_emails()) == 1
+    change.refresh_from_db()
+    assert change.emailed_at is not None
