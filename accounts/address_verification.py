@@ -6,9 +6,11 @@ The verifier is chosen by the `ADDRESS_VERIFIER` setting (a dotted path to a cla
 """
 
 import logging
+import re
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 from scourgify import normalize_address_record
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,23 @@ class ScourgifyVerifier:
 
     def suggest(self, fields: dict) -> dict | None:
         return suggest_usps_style(fields)
+
+
+# A first line a letter can go to: a number and a word ("455 W 2ND ST", "PO BOX 12",
+# "RR 2 BOX 15"), or USPS General Delivery, which has no number.
+_NUMBER_AND_WORD = re.compile(r"(?=.*\d)(?=.*[A-Z]{2})", re.IGNORECASE)
+GENERAL_DELIVERY = "GENERAL DELIVERY"
+NOT_A_STREET_LINE = _(
+    "Enter the street address with its number, like 455 W 2ND ST, or a PO box, like PO BOX 12."
+)
+
+
+def is_street_line(line1: str) -> bool:
+    """Rules D2, B3: the first line of an address names a number and a street (or box);
+    "asdf", "N/A" or a lone number are not addresses. A rule, not a verifier: it never
+    refuses a real address that the suggestion service happens not to know."""
+    line = " ".join(str(line1 or "").split()).upper()
+    return line == GENERAL_DELIVERY or bool(_NUMBER_AND_WORD.match(line))
 
 
 def get_address_verifier():

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from localflavor.us.forms import USStateField, USStateSelect, USZipCodeField
 from localflavor.us.us_states import STATE_CHOICES
 
-from .address_verification import FIELDS, get_address_verifier
+from .address_verification import FIELDS, NOT_A_STREET_LINE, get_address_verifier, is_street_line
 from .models import User
 
 
@@ -65,7 +65,10 @@ class AddressForm(forms.Form):
         self.helper.add_input(Submit("save", _("Save address")))
 
     def clean_line1(self):
-        return _plain_upper(self.cleaned_data["line1"])
+        line1 = _plain_upper(self.cleaned_data["line1"])
+        if not is_street_line(line1):  # rule B3: a line that is not an address is refused
+            raise forms.ValidationError(NOT_A_STREET_LINE)
+        return line1
 
     def clean_line2(self):
         return _plain_upper(self.cleaned_data["line2"])

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from refunds.public_views import refund_claim, refund_status
+from refunds.public_views import refund_claim, refund_confirm_address, refund_status
 
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Account portal back office"
@@ -16,6 +16,11 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("refund-status/", refund_status, name="refund_status"),
     path("refund-status/new-address/", refund_claim, name="refund_claim"),
+    path(
+        "refund-status/confirm/<str:token>/",
+        refund_confirm_address,
+        name="refund_confirm_address",
+    ),
     path("settings/security/delete/", include("refunds.urls")),
     path("", include("accounts.urls")),
 ]

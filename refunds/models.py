@@ -375,3 +375,111 @@ class HolderNotice(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.closure.reference})"
+
+
+class AddressChangeRequest(models.Model):
+    """A new address for a returned check or held funds, given on the refund status page
+    without signing in (rules B3, N5). It sends no money by itself: the holder confirms
+    it with the one-time link emailed to the address on record, or Refund operations
+    approve it after a call; only then is the new check created (`new_refund`). Only
+    the hash of the link's token is kept."""
+
+    class Status(models.TextChoices):
+        AWAITING_CONFIRMATION = "awaiting", _("Awaiting confirmation")
+        CONFIRMED = "confirmed", _("Confirmed by the holder")
+        APPROVED = "approved", _("Approved by Refund operations")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Link expired")
+
+    closure = models.ForeignKey(Closure, on_delete=models.PROTECT, related_name="address_changes")
+    # What the holder asked to have sent: a returned check, or held funds.
+    refund = models.ForeignKey(
+        Refund,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("returned check"),
+    )
+    held_funds = models.ForeignKey(
+        HeldFunds,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("held funds"),
+    )
+    line1 = models.CharField(_("address line 1"), max_length=100)
+    line2 = models.CharField(_("address line 2"), max_length=100, blank=True)
+    city = models.CharField(_("city"), max_length=60)
+    state = USStateField(_("state"))
+    zip_code = USZipCodeField(_("ZIP code"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=Status.choices,
+        default=Status.AWAITING_CONFIRMATION,
+        db_index=True,
+    )
+    token_hash = models.CharField(_("link token (SHA-256)"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("asked"), db_index=True)
+    emailed_at = models.DateTimeField(_("link emailed"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("link expires"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decision_reason = models.TextField(_("why"), blank=True)
+    new_refund = models.OneToOneField(
+        Refund,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="address_change",
+        verbose_name=_("new check"),
+    )
+
+    class Meta:
+        verbose_name = _("address change request")
+        verbose_name_plural = _("address change requests")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # rule B3: a newer request supersedes an older one, so one waits at a time.
+            models.UniqueConstraint(
+                fields=["closure"],
+                condition=models.Q(status="awaiting"),
+                name="refunds_one_awaiting_address_change_per_closure",
+            ),
+            models.UniqueConstraint(
+                fields=["token_hash"],
+                condition=~models.Q(token_hash=""),
+                name="refunds_address_change_token_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(refund__isnull=False, held_funds__isnull=True)
+                | models.Q(refund__isnull=True, held_funds__isnull=False),
+                name="refunds_address_change_for_a_check_or_held_funds",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["confirmed", "approved"])
+                | models.Q(new_refund__isnull=False),
+                name="refunds_address_change_decided_has_check",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Address change {self.closure.reference} #{self.pk}"
+
+    def address(self) -> dict:
+        return {
+            name: getattr(self, name) for name in ("line1", "line2", "city", "state", "zip_code")
+        }
+
+    def address_lines(self) -> list[str]:
+        city_line = f"{self.city} {self.state} {self.zip_code}"
+        return [line for line in (self.line1, self.line2, city_line) if line]

@@ -5,17 +5,26 @@ import time
 
 from allauth.core import ratelimit
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.forms import AddressForm
 
 from .forms import address_to_save
-from .models import Closure
+from .models import AddressChangeRequest, Closure
 from .selectors import closure_for_status_lookup
-from .services.claims import claimable, refund_claim_to_new_address
+from .services.claims import (
+    AddressChangeRefused,
+    address_change_link_is_live,
+    address_change_request_confirm,
+    address_change_request_create,
+    address_change_request_for_token,
+    claimable,
+)
 
 # After a successful lookup, the browser may ask for a new check for this long.
 CLAIM_WINDOW_SECONDS = 30 * 60
@@ -58,6 +67,9 @@ def _status_page(request, closure, **extra):
             "refunds": list(closure.refunds.order_by("created_at", "id")),
             "claimable": claimable(closure),
             "claim_form": AddressForm(),
+            "awaiting": closure.address_changes.filter(
+                status=AddressChangeRequest.Status.AWAITING_CONFIRMATION
+            ).first(),
             **extra,
         },
     )
@@ -66,8 +78,25 @@ def _status_page(request, closure, **extra):
 def refund_status(request):
     """Rule B2: closure reference + ZIP + last name → the refunds' status; nothing else.
 
-    Every kind of mismatch gets the same answer, and lookups are rate-limited per IP
-    and per reference, so the page cannot be used to learn anything by guessing.
+    Every kind of mismatch gets the same answer. Lookups are limited (setting
+    `ACCOUNT_RATE_LIMITS["refund_status"]`) per client (allauth's client IP, which
+    honours the trusted-proxy settings): 20 an hour and 50 a day, and per reference,
+    from all clients together: 30 an hour and 100 a day. One client alone can use at
+    most 20 of the reference's 30 an hour and 50 of its 100 a day, so a visitor typing
+    wrong details (eight times, or any number) never locks out the holder, who gets in
+    from their own device with the right ZIP and name.
+
+    Guessing stays impractical:
+    - the reference: 31^8 ≈ 8.5 × 10^11 values; knowing a ZIP and name, a guesser needs
+      ~4.3 × 10^11 tries on average: at 50 a day that is ~8.5 × 10^9 client-days
+      (a million addresses: ~23 years);
+    - ZIP + last name for a known reference: ~41,700 ZIP codes in use; even with the
+      name known, ~20,850 tries on average: at 100 a day per reference ~208 days,
+      however many clients (one client, at 50 a day: ~417 days). Someone who knows the
+      holder's state narrows the ZIPs to a few hundred (New Mexico: ~430, so days), so
+      ZIP + name is a weak secret: the page shows status only, and a new address sends
+      no money until the holder confirms it by email or Refund operations approve it
+      after a call (rule B3).
     """
     form = StatusLookupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -94,7 +123,8 @@ def _looked_up_closure(request):
 
 
 def refund_claim(request):
-    """B3, N5: send a returned check or held funds to a new, verified address."""
+    """B3, N5: a new, verified address for a returned check or held funds. It sends no
+    money by itself: it waits for the holder to confirm it from the email on record."""
     closure = _looked_up_closure(request)
     if closure is None or claimable(closure) is None:
         messages.info(request, _("Look up your refund first."))
@@ -106,15 +136,41 @@ def refund_claim(request):
             return _status_page(
                 request, closure, claim_form=form, suggestion=suggestion, typed=form.address()
             )
-        check = refund_claim_to_new_address(closure=closure, address=chosen)
-        if check is not None:
+        if not ratelimit.consume(request, action="refund_claim", key=closure.reference):
+            return render(request, "refunds/status_rate_limited.html", status=429)
+        try:
+            address_change_request_create(closure=closure, address=chosen)
+        except AddressChangeRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            # The same words whether or not an email is on record: nothing is revealed.
             messages.success(
                 request,
-                _("Thank you. A new check will be mailed to %(address)s by %(date)s.")
-                % {
-                    "address": ", ".join(check.address_lines()),
-                    "date": check.due_date.strftime("%B %-d, %Y"),
-                },
+                _(
+                    "Thank you. We emailed a link to confirm this address to the email "
+                    "address on record for this account. No check goes out until you "
+                    "confirm. If you cannot get that email, call Customer Support at "
+                    "%(phone)s."
+                )
+                % {"phone": settings.SUPPORT_PHONE},
             )
         return _status_page(request, closure)
     return _status_page(request, closure, claim_form=form)
+
+
+def refund_confirm_address(request, token):
+    """Rule B3: the one-time link from the email. Opening it shows the address (mail
+    scanners open links too); only the button confirms and creates the new check."""
+    change = address_change_request_for_token(token)
+    if request.method == "POST" and change is not None:
+        try:
+            change = address_change_request_confirm(token=token)
+        except AddressChangeRefused as refused:
+            messages.error(request, str(refused))
+    live = change is not None and address_change_link_is_live(change, timezone.now())
+    return render(
+        request,
+        "refunds/confirm_address.html",
+        {"change": change, "live": live},
+        status=200 if change is not None else 404,
+    )

@@ -52,6 +52,8 @@ HOLDER_FILE = [
     "refunds.view_heldfunds",
     "refunds.view_holdernotice",
     "refunds.view_inactivitynotice",
+    # new addresses given without signing in, awaiting confirmation (B3)
+    "refunds.view_addresschangerequest",
     "django_tasks_database.view_dbtaskresult",
 ]
 

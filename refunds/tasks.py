@@ -87,6 +87,14 @@ def holder_notice_send(*, notice_id: int) -> None:
 
 
 @task()
+def address_change_link_send(*, change_id: int) -> None:
+    """Rule B3: email the holder the link that confirms a new address."""
+    from .services.claims import address_change_request_email_link
+
+    address_change_request_email_link(change_id=change_id)
+
+
+@task()
 def card_refund_submit_task(*, refund_id: int) -> None:
     from .services.card_refunds import card_refund_submit
 

@@ -112,8 +112,11 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "reauthenticate": "10/m/user",
     "confirm_email": "1/3m/key",
-    # rule B2: the public refund status page, per IP and per closure reference.
-    "refund_status": "30/h/ip,8/h/key",
+    # rule B2: the public refund status page, per client and per closure reference; the
+    # numbers and their arithmetic are in refunds.public_views.refund_status.
+    "refund_status": "20/h/ip,50/d/ip,30/h/key,100/d/key",
+    # rule B3: new addresses asked for one closure (each one emails the holder).
+    "refund_claim": "5/d/key",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Account portal"
@@ -194,3 +197,13 @@ AUDIT_CHECKPOINT_MAX_AGE_HOURS = env.int("AUDIT_CHECKPOINT_MAX_AGE_HOURS", defau
 # --- demo data: `manage.py seed_demo` makes users with a published password and TOTP
 # secret, so only settings that say so allow it (dev, test); production never does ---
 DEMO_DATA_ALLOWED = False
+
+# --- the client's real address behind a proxy; links in emails (issue 9) ---
+# Sign-in lockouts and the portal's own rate limits count the visitor, not the proxy:
+# allauth reads the client IP from the right of X-Forwarded-For, skipping this many
+# proxies of ours (0: no proxy, the header is ignored), or from one header that the
+# proxy sets and the visitor cannot (e.g. X-Real-IP, CF-Connecting-IP).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default=None)
+# Links in emails are built on this, never on the request's Host header.
+PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000")

@@ -169,7 +169,7 @@ class VideoSessionInline(ReadOnlyTabularInline):
 class ClosureInline(ReadOnlyStackedInline):
     model = Closure
     fk_name = "account"
-    fields = ["closure", "reason", "closed_at", "refund", "hold", "refunds"]
+    fields = ["closure", "reason", "closed_at", "refund", "hold", "refunds", "address_changes"]
     readonly_fields = fields
 
     @admin.display(description="closure")
@@ -199,6 +199,23 @@ class ClosureInline(ReadOnlyStackedInline):
                     ", ".join(r.address_lines()),
                 )
                 for r in Refund.objects.filter(closure=closure).order_by("created_at", "id")
+            ),
+        )
+
+    @admin.display(description="new addresses given without signing in (rule B3)")
+    def address_changes(self, closure):
+        return table(
+            ["Request", "Asked", "New address", "Status", "Link emailed", "Link expires"],
+            (
+                (
+                    link("admin:refunds_addresschangerequest_change", c.pk, f"#{c.pk}"),
+                    c.created_at,
+                    ", ".join(c.address_lines()),
+                    c.get_status_display(),
+                    c.emailed_at,
+                    c.expires_at,
+                )
+                for c in closure.address_changes.all()
             ),
         )
 

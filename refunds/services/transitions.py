@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from localflavor.us.us_states import STATE_CHOICES
 
+from accounts.address_verification import NOT_A_STREET_LINE, is_street_line
 from accounts.selectors import current_address
 from portal.audit import audit_record
 from portal.business_calendar import add_calendar_days, business_date
@@ -270,6 +271,8 @@ def check_address(*, line1, city, state, zip_code, line2="") -> dict:
         "state": _required(state, "The state").upper(),
         "zip_code": _required(zip_code, "The ZIP code"),
     }
+    if not is_street_line(address["line1"]):
+        raise TransitionRefused(str(NOT_A_STREET_LINE))
     if address["state"] not in US_STATES:
         raise TransitionRefused(f"{address['state']} is not a US state.")
     digits = address["zip_code"].replace("-", "")

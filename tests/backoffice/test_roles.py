@@ -11,9 +11,14 @@ from django.urls import reverse
 from accounts.models import CustomerAccount, DirectBillStatement, SupportNote
 from portal.audit import audit_record
 from portal.models import AuditEvent
-from refunds.models import Closure, HeldFunds, Refund
+from refunds.models import AddressChangeRequest, Closure, HeldFunds, Refund
 from refunds.roles import AUDITED_APPS, AUDITOR, HOLDER_FILE, REFUND_OPERATIONS, SUPPORT
-from tests.factories.refunds import FinalStatementFactory, HeldFundsFactory, RefundFactory
+from tests.factories.refunds import (
+    AddressChangeRequestFactory,
+    FinalStatementFactory,
+    HeldFundsFactory,
+    RefundFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +97,7 @@ def sample(staff):
         CustomerAccount: refund.closure.account.pk,
         DirectBillStatement: statement.pk,
         HeldFunds: HeldFundsFactory().pk,
+        AddressChangeRequest: AddressChangeRequestFactory().pk,
     }
 
 

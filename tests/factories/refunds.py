@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import CustomerAccount, DirectBillStatement, User
 from portal.business_calendar import business_date
-from refunds.models import Closure, HeldFunds, HolderNotice, Refund
+from refunds.models import AddressChangeRequest, Closure, HeldFunds, HolderNotice, Refund
 
 from .accounts import CustomerAccountFactory, DirectBillFactory
 
@@ -195,6 +195,22 @@ class HolderNoticeFactory(factory.django.DjangoModelFactory):
     class Params:
         sent = factory.Trait(sent_at=factory.LazyFunction(timezone.now), attempts=1)
         failing = factory.Trait(attempts=3, last_error="SMTP 451: mailbox busy, try later")
+
+
+class AddressChangeRequestFactory(factory.django.DjangoModelFactory):
+    """Rule B3: a new address for a returned check, given without signing in, awaiting
+    the holder's confirmation (no link emailed yet)."""
+
+    class Meta:
+        model = AddressChangeRequest
+
+    refund = factory.SubFactory(RefundFactory, returned=True)
+    closure = factory.LazyAttribute(lambda o: o.refund.closure)
+    line1 = "455 W 2ND ST"
+    city = "ROSWELL"
+    state = "NM"
+    zip_code = "88201"
+    created_at = factory.LazyFunction(timezone.now)
 
 
 def refunds_in_bulk(count: int, *, method=Refund.Method.CHECK) -> None:

@@ -20,8 +20,9 @@ def closure():
     return closure_confirm(account=ac.account, actor=None)
 
 
-def look_up(client, reference, zip_code="78702", last_name="Okafor"):
-    return client.post(URL, {"reference": reference, "zip_code": zip_code, "last_name": last_name})
+def look_up(client, reference, zip_code="78702", last_name="Okafor", **extra):
+    data = {"reference": reference, "zip_code": zip_code, "last_name": last_name}
+    return client.post(URL, data, **extra)
 
 
 def test_right_details_show_status_method_amount_and_due_date(client, closure):
@@ -68,20 +69,47 @@ def test_every_kind_of_mismatch_gets_the_same_answer(client, closure):
     assert 'id="no-match"' in wrong_zip[1]
 
 
-def test_lookups_are_rate_limited_per_reference(client, closure):
+def test_eight_wrong_lookups_by_one_visitor_do_not_stop_the_holder(client, closure):
+    """A visitor typing wrong details on a reference cannot lock out the holder, who
+    gets in from their own device with the right ZIP and name."""
     for _ in range(8):
-        assert look_up(client, closure.reference, last_name="Wrong").status_code == 200
-    limited = look_up(client, closure.reference)
-    assert limited.status_code == 429
-    assert "Too many tries" in limited.content.decode()
-    # Another reference from the same IP is still answered.
-    assert look_up(client, "CL-AAAA-BBBB").status_code == 200
+        wrong = look_up(client, closure.reference, last_name="Wrong", REMOTE_ADDR="203.0.113.7")
+        assert 'id="no-match"' in wrong.content.decode()
+    holder = look_up(client, closure.reference, REMOTE_ADDR="198.51.100.20")
+    assert holder.status_code == 200
+    assert "refund-state" in holder.content.decode()
 
 
-def test_lookups_are_rate_limited_per_ip(client, closure):
-    statuses = [look_up(client, f"CL-AAAA-{n:04d}").status_code for n in range(31)]
-    assert statuses[:30] == [200] * 30
-    assert statuses[30] == 429
+def test_one_client_is_limited_to_20_lookups_an_hour(client, closure):
+    """The per-client limit: a guesser moving from reference to reference is stopped."""
+    statuses = [
+        look_up(client, f"CL-AAAA-{n:04d}", REMOTE_ADDR="203.0.113.7").status_code
+        for n in range(21)
+    ]
+    assert statuses == [200] * 20 + [429]
+    assert (
+        "Too many tries"
+        in look_up(client, closure.reference, REMOTE_ADDR="203.0.113.7").content.decode()
+    )
+    # Another client is still answered.
+    assert (
+        "refund-state"
+        in look_up(client, closure.reference, REMOTE_ADDR="198.51.100.20").content.decode()
+    )
+
+
+def test_a_reference_is_limited_to_30_lookups_an_hour_from_all_clients(client, closure):
+    """The per-reference limit: many clients guessing one reference's ZIP and name are
+    stopped together (one client alone never reaches it: 20 < 30)."""
+    statuses = [
+        look_up(
+            client, closure.reference, zip_code=f"{10000 + n}", REMOTE_ADDR=f"203.0.113.{n}"
+        ).status_code
+        for n in range(31)
+    ]
+    assert statuses == [200] * 30 + [429]
+    # Another reference is still answered.
+    assert look_up(client, "CL-AAAA-BBBB", REMOTE_ADDR="203.0.113.200").status_code == 200
 
 
 def test_the_page_needs_no_sign_in(client):

@@ -1,9 +1,10 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from refunds.models import Closure, HolderNotice, InactivityNotice
+from refunds.models import AddressChangeRequest, Closure, HolderNotice, InactivityNotice
 from refunds.services.card_refunds import card_refunds_due
 from refunds.tasks import (
+    address_change_link_send,
     card_refund_submit_task,
     closure_confirmation_send,
     holder_notice_send,
@@ -40,6 +41,14 @@ class Command(BaseCommand):
                 holder_notice_send,
                 "notice_id",
                 HolderNotice.objects.filter(sent_at__isnull=True, attempts__lt=MAX_EMAIL_ATTEMPTS),
+            ),
+            "address confirmation email(s)": self._enqueue(
+                address_change_link_send,
+                "change_id",
+                AddressChangeRequest.objects.filter(
+                    status=AddressChangeRequest.Status.AWAITING_CONFIRMATION,
+                    emailed_at__isnull=True,
+                ).exclude(closure__account__holder__email=""),
             ),
         }
         self.stdout.write(
