@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from refunds.inactivity_views import keep_account_open
 from refunds.public_views import refund_claim, refund_status
 
 admin.site.login = secure_admin_login(admin.site.login)
@@ -16,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("refund-status/", refund_status, name="refund_status"),
     path("refund-status/new-address/", refund_claim, name="refund_claim"),
+    path("account/keep-open/", keep_account_open, name="keep_account_open"),
     path("settings/security/delete/", include("refunds.urls")),
     path("", include("accounts.urls")),
 ]
