@@ -34,6 +34,9 @@ class Activity:
     REFUND_REQUEST = "refund_request"
     SUPPORT_CONTACT = "support_contact"
     ADDRESS_CHANGE = "address_change"
+    # rule N3: the holder pressed "Keep my account open": an expression of interest in
+    # the funds, which 47 CFR 64.6130(c) counts as activity.
+    KEEP_OPEN = "keep_open"
 
 
 def account_record_activity(*, account: CustomerAccount, kind: str, at: dt.datetime) -> None:
@@ -44,6 +47,25 @@ def account_record_activity(*, account: CustomerAccount, kind: str, at: dt.datet
     if account.last_activity_at is None or account.last_activity_at < at:
         account.last_activity_at = at
         account.last_activity_kind = kind
+
+
+def account_keep_open(*, account: CustomerAccount, actor, at: dt.datetime) -> CustomerAccount:
+    """Rule N3: "Keep my account open" is activity; it restarts the 180 days and so ends
+    the inactivity period and its pending notices. Refused once the account is closed."""
+    with transaction.atomic():
+        account = _lock_open_account(account.pk)
+        before = {"last_activity_at": account.last_activity_at}
+        account_record_activity(account=account, kind=Activity.KEEP_OPEN, at=at)
+        audit_record(
+            actor=actor,
+            action="account.kept_open",
+            target=account,
+            before=before,
+            after={"last_activity_at": account.last_activity_at},
+            reason="The holder asked to keep the account open",
+            at=at,
+        )
+    return account
 
 
 def _lock_open_account(account_id: int) -> CustomerAccount:

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from refunds.inactivity_views import keep_account_open
 from refunds.public_views import refund_claim, refund_confirm_address, refund_status
 
 admin.site.login = secure_admin_login(admin.site.login)
@@ -21,6 +22,7 @@ urlpatterns = [
         refund_confirm_address,
         name="refund_confirm_address",
     ),
+    path("account/keep-open/", keep_account_open, name="keep_account_open"),
     path("settings/security/delete/", include("refunds.urls")),
     path("", include("accounts.urls")),
 ]

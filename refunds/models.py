@@ -234,9 +234,16 @@ class Refund(models.Model):
 
 
 class InactivityNotice(models.Model):
-    """An email telling a New Mexico holder their inactive account will be closed
+    """A notice telling a New Mexico holder their inactive account will be closed
     (rule N3). One per account, lead time and inactivity period, so a re-run sends
-    nothing twice and new activity starts a new period."""
+    nothing twice and new activity starts a new period (and ends this one's notices).
+
+    It goes by email, or, when there is no email on record, as a letter that staff mail;
+    `sent_at` is when it left either way, and only a notice that left counts (N3)."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        LETTER = "letter", _("Letter")
 
     account = models.ForeignKey(
         CustomerAccount, on_delete=models.PROTECT, related_name="inactivity_notices"
@@ -244,6 +251,9 @@ class InactivityNotice(models.Model):
     days_before = models.PositiveSmallIntegerField(_("days before closure"))
     inactive_since = models.DateTimeField(_("inactive since"))
     closes_on = models.DateField(_("closes on"))
+    channel = models.CharField(
+        _("sent by"), max_length=8, choices=Channel.choices, default=Channel.EMAIL
+    )
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"))
 
@@ -259,6 +269,23 @@ class InactivityNotice(models.Model):
 
     def __str__(self):
         return f"{self.account} {self.days_before} days before {self.closes_on}"
+
+
+class InactivityLetterManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(channel=InactivityNotice.Channel.LETTER)
+
+
+class InactivityLetter(InactivityNotice):
+    """The staff list of inactivity notices to mail on paper (no email on record)."""
+
+    objects = InactivityLetterManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("letter to mail")
+        verbose_name_plural = _("letters to mail")
+        permissions = [("mail_letter", "Can record that an inactivity letter was mailed")]
 
 
 class ExportRun(models.Model):

@@ -54,12 +54,24 @@ HOLDER_FILE = [
     "refunds.view_inactivitynotice",
     # new addresses given without signing in, awaiting confirmation (B3)
     "refunds.view_addresschangerequest",
+    "refunds.view_inactivityletter",
     "django_tasks_database.view_dbtaskresult",
 ]
 
 ROLE_PERMISSIONS = {
-    SUPPORT: [*HOLDER_FILE, "accounts.add_supportnote", "accounts.record_support_contact"],
-    REFUND_OPERATIONS: [*HOLDER_FILE, "refunds.move_refund", "refunds.move_statement"],
+    # rule N3: both mail the inactivity letters of holders with no email on record
+    SUPPORT: [
+        *HOLDER_FILE,
+        "accounts.add_supportnote",
+        "accounts.record_support_contact",
+        "refunds.mail_letter",
+    ],
+    REFUND_OPERATIONS: [
+        *HOLDER_FILE,
+        "refunds.move_refund",
+        "refunds.move_statement",
+        "refunds.mail_letter",
+    ],
     # and every view permission of AUDITED_APPS
     AUDITOR: ["refunds.export_records"],
 }

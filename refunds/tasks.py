@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from .emails import send_holder_email
-from .models import Closure, HolderNotice, InactivityNotice
+from .models import Closure, HolderNotice
 
 
 @task()
@@ -36,21 +36,9 @@ def closure_confirmation_send(*, closure_id: int) -> None:
 @task()
 def inactivity_notice_send(*, notice_id: int) -> None:
     """Rule N3: tell a New Mexico holder when their inactive account will be closed."""
-    with transaction.atomic():
-        notice = (
-            InactivityNotice.objects.select_for_update(of=("self",))
-            .select_related("account__holder")
-            .get(pk=notice_id)
-        )
-        if notice.sent_at is not None:
-            return
-        send_holder_email(
-            user=notice.account.holder,
-            template="inactivity_notice",
-            context={"notice": notice, "account": notice.account},
-        )
-        notice.sent_at = timezone.now()
-        notice.save(update_fields=["sent_at"])
+    from .services.inactivity import inactivity_notice_email
+
+    inactivity_notice_email(notice_id=notice_id, at=timezone.now())
 
 
 def _notice_context(notice: HolderNotice) -> dict:

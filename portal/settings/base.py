@@ -139,6 +139,9 @@ PORTAL_NAME = env("PORTAL_NAME", default="Account portal")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Account portal <no-reply@portal.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- inactivity notices (rule N3): links in emails sent by background tasks ---
+PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000")
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -1,10 +1,22 @@
 """Emails to holders, to read: which went out, which are still waiting and why they
-failed (E9, N3). `retry_pending_work` retries the unsent ones; nobody edits them here."""
+failed (E9, N3). `retry_pending_work` retries the unsent ones; nobody edits them here.
+Inactivity notices that could not be emailed are letters that staff mail (N3)."""
 
 from django.contrib import admin
+from django.db.models import F, Prefetch, Q
+from django.utils import timezone
 
-from ..models import HolderNotice, InactivityNotice
-from .base import ReadOnlyAdmin, link
+from accounts.models import CustomerAccount, MailingAddress
+from portal.business_calendar import business_date
+
+from ..models import HolderNotice, InactivityLetter, InactivityNotice
+from ..services.inactivity import (
+    LetterRefused,
+    first_notice_sent_at_subquery,
+    inactivity_closes_on,
+    inactivity_letter_mark_mailed,
+)
+from .base import ReadOnlyAdmin, apply_to_each, audit_history, link
 
 
 class SentFilter(admin.SimpleListFilter):
@@ -75,3 +87,118 @@ class InactivityNoticeAdmin(ReadOnlyAdmin):
     list_filter = [SentFilter, "days_before"]
     search_fields = ["account__number", "account__holder__email"]
     search_help_text = "Account number or holder email"
+
+
+# rule N3: a letter whose period ended with new activity (or whose account closed) is
+# no longer needed.
+LETTER_STILL_NEEDED = Q(
+    inactive_since=F("account__last_activity_at"), account__status=CustomerAccount.Status.OPEN
+)
+
+
+class LetterStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("to_mail", "To mail"), ("mailed", "Mailed"), ("not_needed", "No longer needed")]
+
+    def queryset(self, request, queryset):
+        unsent = queryset.filter(sent_at__isnull=True)
+        if self.value() == "to_mail":
+            return unsent.filter(LETTER_STILL_NEEDED)
+        if self.value() == "mailed":
+            return queryset.filter(sent_at__isnull=False)
+        if self.value() == "not_needed":
+            return unsent.exclude(LETTER_STILL_NEEDED)
+        return queryset
+
+
+@admin.register(InactivityLetter)
+class InactivityLetterAdmin(ReadOnlyAdmin):
+    """Inactivity notices for holders with no email on record: print, mail, mark mailed.
+    Only a mailed letter counts as a notice, so the account cannot close before it."""
+
+    list_display = [
+        "account",
+        "holder_name",
+        "mail_to",
+        "days_before",
+        "closes_on_if_mailed_today",
+        "created_at",
+        "state",
+    ]
+    list_select_related = ["account__holder"]
+    list_filter = [LetterStateFilter, "days_before"]
+    search_fields = ["account__number", "account__holder__last_name"]
+    search_help_text = "Account number or holder last name"
+    ordering = ["created_at", "id"]
+    actions = ["bulk_mark_mailed"]
+    fields = [
+        "account",
+        "holder_name",
+        "mail_to",
+        "days_before",
+        "closes_on_if_mailed_today",
+        "created_at",
+        "sent_at",
+        "state",
+        "history",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        current = MailingAddress.objects.filter(replaced_at__isnull=True)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                still_needed=Q(LETTER_STILL_NEEDED),
+                first_sent_at=first_notice_sent_at_subquery("account", "inactive_since"),
+            )
+            .prefetch_related(Prefetch("account__addresses", current, to_attr="current"))
+        )
+
+    @admin.display(description="holder")
+    def holder_name(self, letter):
+        holder = letter.account.holder
+        return holder.get_full_name() or "(no name)"
+
+    @admin.display(description="mail to")
+    def mail_to(self, letter):
+        addresses = letter.account.current
+        return ", ".join(addresses[0].lines()) if addresses else "No address on record"
+
+    @admin.display(description="closes on, if mailed today")
+    def closes_on_if_mailed_today(self, letter):
+        if letter.sent_at is not None or not letter.still_needed:
+            return letter.closes_on
+        return inactivity_closes_on(
+            inactive_since=letter.inactive_since,
+            first_notice_sent_at=letter.first_sent_at,
+            today=business_date(timezone.now()),
+        )
+
+    @admin.display(description="state")
+    def state(self, letter):
+        if letter.sent_at is not None:
+            return "Mailed"
+        return "To mail" if letter.still_needed else "No longer needed"
+
+    @admin.display(description="who did what, when and why")
+    def history(self, letter):
+        return audit_history(letter)
+
+    def has_mail_letter_permission(self, request):
+        return request.user.has_perm("refunds.mail_letter")
+
+    @admin.action(description="Mark mailed today", permissions=["mail_letter"])
+    def bulk_mark_mailed(self, request, queryset):
+        now = timezone.now()
+        apply_to_each(
+            request,
+            queryset.select_related("account"),
+            lambda letter: inactivity_letter_mark_mailed(notice=letter, actor=request.user, at=now),
+            LetterRefused,
+            "Letters marked mailed: {done} of {total}.",
+        )

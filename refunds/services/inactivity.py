@@ -1,98 +1,303 @@
-"""New Mexico: closing accounts after 180 days without activity (SPEC N1-N3, N6)."""
+"""New Mexico: closing accounts after 180 days without activity (SPEC N1-N3, N6).
+
+`inactivity_closes_on` is the one place the closure date is computed: the sweep, My
+Account, the notices and the staff list of letters all go through it, so they never
+disagree.
+"""
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min, OuterRef, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import CustomerAccount
+from accounts.models import CustomerAccount, MailingAddress
+from accounts.selectors import current_address
+from portal.audit import audit_record
 from portal.business_calendar import business_date
 from portal.db import for_each_locked
 
-from ..models import Closure, InactivityNotice
+from ..emails import send_holder_email
+from ..models import Closure, InactivityNotice, Refund
 from ..tasks import inactivity_notice_send
-from .closure import closure_confirm
+from .closure import RefundPlan, closure_confirm, closure_plan
 
 INACTIVITY_DAYS = 180
-NOTICE_DAYS_BEFORE = (30, 7)
-# rule N1: New Mexico accounts, from 1 May 2023 on.
+FIRST_NOTICE_DAYS = 30
+FINAL_NOTICE_DAYS = 7
 INACTIVITY_STATES = ("NM",)
-INACTIVITY_RULE_STARTS = dt.datetime(2023, 5, 1, tzinfo=dt.timezone.utc)
+# rule N1: inactivity before 1 May 2023 does not count; the 180 days start that day at
+# the earliest.
+INACTIVITY_RULE_STARTS_ON = dt.date(2023, 5, 1)
+
+DAY = dt.timedelta(days=1)
 
 
-def inactivity_closes_at(account: CustomerAccount) -> dt.datetime:
-    """Rule N2: 180 days after the last activity, which any new activity restarts."""
-    return account.last_activity_at + dt.timedelta(days=INACTIVITY_DAYS)
+class LetterRefused(Exception):
+    """The letter cannot be marked mailed; nothing was changed."""
 
 
-def _covered(now: dt.datetime):
-    if now < INACTIVITY_RULE_STARTS:
-        return CustomerAccount.objects.none()
-    return CustomerAccount.objects.filter(
-        status=CustomerAccount.Status.OPEN, service_state__in=INACTIVITY_STATES
+def inactivity_closes_on(
+    *, inactive_since: dt.datetime, first_notice_sent_at: dt.datetime | None, today: dt.date
+) -> dt.date:
+    """Rules N1-N3: the date an account inactive since `inactive_since` is closed.
+
+    Day 180 of the period (which starts on 1 May 2023 at the earliest), or 30 days after
+    the first notice of the period left, if that is later. While no notice has left,
+    the date is the one a notice sent `today` would give.
+    """
+    starts_on = max(business_date(inactive_since), INACTIVITY_RULE_STARTS_ON)
+    first_sent_on = business_date(first_notice_sent_at) if first_notice_sent_at else today
+    return max(starts_on + INACTIVITY_DAYS * DAY, first_sent_on + FIRST_NOTICE_DAYS * DAY)
+
+
+def first_notice_sent_at_subquery(account_ref: str = "pk", since_ref: str = "last_activity_at"):
+    """When the first notice of the account's current period left (for annotations)."""
+    return Subquery(
+        InactivityNotice.objects.filter(
+            account=OuterRef(account_ref),
+            inactive_since=OuterRef(since_ref),
+            sent_at__isnull=False,
+        )
+        .order_by("sent_at")
+        .values("sent_at")[:1]
     )
 
 
-def inactive_accounts_close(*, now: dt.datetime | None = None) -> list[Closure]:
-    """Rule N3: close, through the same closure service as Delete Account, every
-    covered account whose 180 days have run out, and no other.
+@dataclass(frozen=True)
+class InactivitySchedule:
+    """Where an account stands in its inactivity period on `today` (rule N3)."""
 
-    Safe to run twice or on two workers at once (N6): each account is locked with
-    SKIP LOCKED and re-checked inside the lock (activity since keeps it open), and
-    `closure_confirm` is idempotent.
-    """
-    now = now or timezone.now()
-    cutoff = now - dt.timedelta(days=INACTIVITY_DAYS)
-    return for_each_locked(
-        _covered(now).filter(last_activity_at__lte=cutoff),
-        lambda account: closure_confirm(
-            account=account, actor=None, at=now, reason=Closure.Reason.INACTIVITY
+    today: dt.date
+    first_notice_sent_at: dt.datetime | None
+    closes_on: dt.date
+
+    @property
+    def first_notice_due(self) -> bool:
+        return self.first_notice_sent_at is None and (
+            self.today >= self.closes_on - FIRST_NOTICE_DAYS * DAY
+        )
+
+    @property
+    def final_notice_due(self) -> bool:
+        return self.first_notice_sent_at is not None and (
+            self.today >= self.closes_on - FINAL_NOTICE_DAYS * DAY
+        )
+
+    @property
+    def closure_due(self) -> bool:
+        # rule N3 (decision): never closed unless a notice left at least 7 days before.
+        return (
+            self.first_notice_sent_at is not None
+            and business_date(self.first_notice_sent_at) <= self.today - FINAL_NOTICE_DAYS * DAY
+            and self.today >= self.closes_on
+        )
+
+
+def inactivity_covers(account: CustomerAccount) -> bool:
+    """Rule N1: open New Mexico accounts."""
+    return account.is_open and account.service_state in INACTIVITY_STATES
+
+
+def inactivity_schedule(*, account: CustomerAccount, today: dt.date) -> InactivitySchedule:
+    """The account's closure date and which notice, if any, is due on `today`."""
+    first_sent_at = account.inactivity_notices.filter(
+        inactive_since=account.last_activity_at, sent_at__isnull=False
+    ).aggregate(first=Min("sent_at"))["first"]
+    return InactivitySchedule(
+        today=today,
+        first_notice_sent_at=first_sent_at,
+        closes_on=inactivity_closes_on(
+            inactive_since=account.last_activity_at,
+            first_notice_sent_at=first_sent_at,
+            today=today,
         ),
     )
 
 
-def inactivity_notices_send(*, now: dt.datetime | None = None) -> list[InactivityNotice]:
-    """Rule N3 (beyond): email the holder 30 and 7 days before the closure date.
+@dataclass(frozen=True)
+class InactivityOutlook:
+    """What a New Mexico holder is shown: when the account would close without activity
+    and what would then happen to the balance (rule N3, by the E4 rule)."""
 
-    A notice row is created once per account, lead time and inactivity period (a unique
-    constraint), then its email is sent after commit; a re-run creates nothing new.
+    closes_on: dt.date
+    refund: RefundPlan | None
+    address: MailingAddress | None
+
+    @property
+    def refund_by_check(self) -> bool:
+        return self.refund is not None and self.refund.method == Refund.Method.CHECK
+
+
+def inactivity_outlook(*, account: CustomerAccount, now: dt.datetime) -> InactivityOutlook | None:
+    """The outlook for a covered account; None for every other account."""
+    if not inactivity_covers(account):
+        return None
+    schedule = inactivity_schedule(account=account, today=business_date(now))
+    return InactivityOutlook(
+        closes_on=schedule.closes_on,
+        refund=closure_plan(account=account, at=now).refund,
+        address=current_address(account),
+    )
+
+
+def keep_open_url() -> str:
+    return settings.PORTAL_URL.rstrip("/") + reverse("keep_account_open")
+
+
+def _candidates(now: dt.datetime, *, days: int):
+    """Covered accounts inactive long enough that something may be due; a day of slack
+    for time zones, since `inactivity_schedule` decides."""
+    return CustomerAccount.objects.select_related("holder").filter(
+        status=CustomerAccount.Status.OPEN,
+        service_state__in=INACTIVITY_STATES,
+        last_activity_at__lte=now - (days - 1) * DAY,
+    )
+
+
+def _notice_if_due(account: CustomerAccount, now: dt.datetime) -> InactivityNotice | None:
+    schedule = inactivity_schedule(account=account, today=business_date(now))
+    period = account.inactivity_notices.filter(inactive_since=account.last_activity_at)
+    if schedule.first_notice_due and not period.exists():
+        days_before = FIRST_NOTICE_DAYS
+    elif schedule.final_notice_due and not period.filter(days_before=FINAL_NOTICE_DAYS).exists():
+        days_before = FINAL_NOTICE_DAYS
+    else:
+        return None
+    # rule N3: with no email on record, the notice is queued as a letter for staff.
+    Channel = InactivityNotice.Channel
+    channel = Channel.EMAIL if account.holder.email else Channel.LETTER
+    notice = InactivityNotice.objects.create(
+        account=account,
+        days_before=days_before,
+        inactive_since=account.last_activity_at,
+        closes_on=schedule.closes_on,
+        channel=channel,
+        created_at=now,
+    )
+    if channel == Channel.EMAIL:
+        transaction.on_commit(lambda: inactivity_notice_send.enqueue(notice_id=notice.pk))
+    return notice
+
+
+def inactivity_notices_send(*, now: dt.datetime | None = None) -> list[InactivityNotice]:
+    """Rule N3: the first notice 30 days before the closure date (or at once, when the
+    sweep first sees an account late), the last one 7 days before.
+
+    One notice per account, lead time and period (a unique constraint, and each account
+    is locked while it is looked at), so a re-run or a second worker makes nothing new.
     """
     now = now or timezone.now()
-    notices = []
-    for days_before in NOTICE_DAYS_BEFORE:
-        # Inside this lead time but not yet inside the next, shorter one.
-        shorter = min([d for d in (*NOTICE_DAYS_BEFORE, 0) if d < days_before], default=0)
-        already_sent = InactivityNotice.objects.filter(
-            account=OuterRef("pk"),
-            days_before=days_before,
-            inactive_since=OuterRef("last_activity_at"),
+    notices = for_each_locked(
+        _candidates(now, days=INACTIVITY_DAYS - FIRST_NOTICE_DAYS),
+        lambda account: _notice_if_due(account, now),
+    )
+    return [notice for notice in notices if notice is not None]
+
+
+def inactive_accounts_close(*, now: dt.datetime | None = None) -> list[Closure]:
+    """Rule N3: close, through the same closure service as Delete Account, every
+    covered account whose closure date has come, and no other.
+
+    Safe to run twice or on two workers at once (N6): each account is locked with
+    SKIP LOCKED and its schedule read again inside the lock (activity since keeps it
+    open), and `closure_confirm` is idempotent.
+    """
+    now = now or timezone.now()
+    today = business_date(now)
+
+    def close_if_due(account):
+        if not inactivity_schedule(account=account, today=today).closure_due:
+            return None
+        return closure_confirm(
+            account=account, actor=None, at=now, reason=Closure.Reason.INACTIVITY
         )
-        accounts = (
-            _covered(now)
-            .filter(
-                last_activity_at__lte=now - dt.timedelta(days=INACTIVITY_DAYS - days_before),
-                last_activity_at__gt=now - dt.timedelta(days=INACTIVITY_DAYS - shorter),
+
+    closures = for_each_locked(_candidates(now, days=INACTIVITY_DAYS), close_if_due)
+    return [closure for closure in closures if closure is not None]
+
+
+def _lock_notice(notice_id: int) -> InactivityNotice:
+    return (
+        InactivityNotice.objects.select_for_update(of=("self",))
+        .select_related("account__holder")
+        .get(pk=notice_id)
+    )
+
+
+def _is_current(notice: InactivityNotice) -> bool:
+    """Rule N3: any activity ends the period and its notices."""
+    account = notice.account
+    return inactivity_covers(account) and notice.inactive_since == account.last_activity_at
+
+
+def _mark_sent(notice: InactivityNotice, at: dt.datetime) -> None:
+    """Stamp when the notice left and the closure date it gives (it may be the first)."""
+    notice.sent_at = at
+    notice.save(update_fields=["sent_at"])
+    schedule = inactivity_schedule(account=notice.account, today=business_date(at))
+    notice.closes_on = schedule.closes_on
+    notice.save(update_fields=["closes_on"])
+
+
+def inactivity_notice_context(notice: InactivityNotice, *, at: dt.datetime) -> dict:
+    return {
+        "notice": notice,
+        "account": notice.account,
+        "outlook": inactivity_outlook(account=notice.account, now=at),
+        "keep_open_url": keep_open_url(),
+    }
+
+
+def inactivity_notice_email(*, notice_id: int, at: dt.datetime) -> InactivityNotice | None:
+    """Email one notice, once; nothing when its period has ended since it was queued.
+    A failed send leaves `sent_at` empty, so the notice does not count and
+    `retry_pending_work` tries again."""
+    with transaction.atomic():
+        notice = _lock_notice(notice_id)
+        if (
+            notice.channel != InactivityNotice.Channel.EMAIL
+            or notice.sent_at is not None
+            or not _is_current(notice)
+        ):
+            return None
+        _mark_sent(notice, at)
+        send_holder_email(
+            user=notice.account.holder,
+            template="inactivity_notice",
+            context=inactivity_notice_context(notice, at=at),
+        )
+    return notice
+
+
+def inactivity_letter_mark_mailed(
+    *, notice: InactivityNotice, actor, at: dt.datetime
+) -> InactivityNotice:
+    """Staff mailed the letter of a notice that could not be emailed (rule N3); from
+    now on it counts as sent. Already marked: returned as it is."""
+    with transaction.atomic():
+        notice = _lock_notice(notice.pk)
+        account = notice.account
+        if notice.channel != InactivityNotice.Channel.LETTER:
+            raise LetterRefused(f"The notice for account {account.number} goes by email.")
+        if notice.sent_at is not None:
+            return notice
+        if not _is_current(notice):
+            raise LetterRefused(
+                f"Account {account.number} has had activity since this letter was queued "
+                "(or is closed): the letter is no longer needed and was not marked mailed."
             )
-            .exclude(Exists(already_sent))
+        _mark_sent(notice, at)
+        audit_record(
+            actor=actor,
+            action="inactivity_letter.mailed",
+            target=notice,
+            before={"sent_at": None},
+            after={"sent_at": at, "closes_on": notice.closes_on},
+            reason=f"Notice {notice.days_before} days before closure, mailed",
+            at=at,
         )
-        for account in accounts.iterator(chunk_size=500):
-            closes_at = inactivity_closes_at(account)
-            try:
-                with transaction.atomic():
-                    notice = InactivityNotice.objects.create(
-                        account=account,
-                        days_before=days_before,
-                        inactive_since=account.last_activity_at,
-                        closes_on=business_date(closes_at),
-                        created_at=now,
-                    )
-                    transaction.on_commit(
-                        lambda notice_id=notice.pk: inactivity_notice_send.enqueue(
-                            notice_id=notice_id
-                        )
-                    )
-            except IntegrityError:
-                continue  # another run made this notice first
-            notices.append(notice)
-    return notices
+    return notice

@@ -37,6 +37,7 @@ def test_support_sees_the_holder_file_adds_notes_and_records_calls_but_moves_no_
         *HOLDER_FILE,
         "accounts.add_supportnote",
         "accounts.record_support_contact",
+        "refunds.mail_letter",  # rule N3: inactivity letters
     }
 
 
@@ -45,6 +46,7 @@ def test_refund_operations_move_refunds_checks_and_statements(staff):
         *HOLDER_FILE,
         "refunds.move_refund",
         "refunds.move_statement",
+        "refunds.mail_letter",  # rule N3: inactivity letters
     }
 
 
@@ -180,4 +182,5 @@ def test_every_migrate_puts_the_roles_back_to_exactly_their_permissions(staff):
         *HOLDER_FILE,
         "accounts.add_supportnote",
         "accounts.record_support_contact",
+        "refunds.mail_letter",  # rule N3: inactivity letters
     }

@@ -1,7 +1,14 @@
 """My Account for each demo holder, in a real browser on a phone-sized screen."""
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
+
+from accounts.models import CustomerAccount
+from accounts.services import Activity
+from portal.business_calendar import business_date
 
 pytestmark = pytest.mark.e2e
 
@@ -102,3 +109,30 @@ def test_holder_changes_the_address_and_picks_the_suggestion(
     expect(page.locator("#current-address")).to_contain_text("500 PEACHTREE ST NE")
     expect(page.locator("#current-address")).to_contain_text("APT 12")
     expect(page.locator("#address-history")).to_contain_text("APT 4B")
+
+
+def test_new_mexico_holder_sees_the_closing_date_and_keeps_the_account_open(
+    demo, page, live_server, sign_in, no_serious_axe_violations
+):
+    """Rule N3: the date, the balance's fate and the Keep-open button, on a phone."""
+    sign_in("nm@demo.test")
+    # Signing in is activity (N2), so the 180 days start again today.
+    closes_on = business_date(timezone.now()) + dt.timedelta(days=180)
+    panel = page.locator("#inactivity")
+    date = f"{closes_on:%B} {closes_on.day}, {closes_on.year}"
+    expect(panel).to_contain_text(f"will be closed on {date}")
+    expect(panel).to_contain_text("$17.60 today, would then be refunded to your Mastercard")
+    expect(panel).to_contain_text("ending in 5100")
+    no_serious_axe_violations("My Account, New Mexico")
+
+    panel.get_by_role("button", name="Keep my account open").click()
+    expect(page.get_by_text("Your account stays open.")).to_be_visible()
+    account = CustomerAccount.objects.get(holder__email="nm@demo.test")
+    assert account.last_activity_kind == Activity.KEEP_OPEN
+    no_serious_axe_violations("My Account, kept open")
+
+
+def test_holders_elsewhere_see_nothing_of_the_new_mexico_rule(demo, page, live_server, sign_in):
+    sign_in("card@demo.test")
+    expect(page.get_by_role("heading", name="My Account")).to_be_visible()
+    expect(page.locator("#inactivity")).to_have_count(0)

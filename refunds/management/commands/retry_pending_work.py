@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand
+from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import CustomerAccount
 from refunds.models import AddressChangeRequest, Closure, HolderNotice, InactivityNotice
 from refunds.services.card_refunds import card_refunds_due
 from refunds.tasks import (
@@ -35,7 +37,13 @@ class Command(BaseCommand):
             "inactivity notice(s)": self._enqueue(
                 inactivity_notice_send,
                 "notice_id",
-                InactivityNotice.objects.filter(sent_at__isnull=True),
+                # rule N3: a notice whose period ended with new activity is never sent.
+                InactivityNotice.objects.filter(
+                    sent_at__isnull=True,
+                    channel=InactivityNotice.Channel.EMAIL,
+                    inactive_since=F("account__last_activity_at"),
+                    account__status=CustomerAccount.Status.OPEN,
+                ),
             ),
             "holder email(s)": self._enqueue(
                 holder_notice_send,
