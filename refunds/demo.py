@@ -11,6 +11,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import transaction
+
 from accounts.demo import (
     Place,
     demo_user,
@@ -23,7 +25,7 @@ from .models import Closure, Refund
 from .services.card_refunds import card_refund_submit
 from .services.closure import closure_confirm
 from .services.held_funds import held_funds_from_refund
-from .services.inactivity import inactivity_notices_send
+from .services.inactivity import inactivity_notice_email, inactivity_notices_send
 from .services.statements import statement_mark_past_due, statement_record_payment
 from .services.sweeps import direct_bill_holds_process
 from .services.transitions import (
@@ -328,6 +330,11 @@ def seed_closed_accounts(*, clerk, now: dt.datetime) -> list[str]:
 
 def seed_inactivity_notices(*, now: dt.datetime) -> None:
     """Rule N3: the daily New Mexico sweep as it ran 24 days ago (the 30-day notice) and
-    today (the 7-day one), so the demo's New Mexico holder has both notices already."""
+    today (the 7-day one), so the demo's New Mexico holder has both notices already.
+    Each notice is emailed at the sweep's time (a notice counts from when it left), before
+    the email task queued for after the commit finds it already sent."""
     for days in (24, 0):
-        inactivity_notices_send(now=now - days * DAY)
+        at = now - days * DAY
+        with transaction.atomic():
+            for notice in inactivity_notices_send(now=at):
+                inactivity_notice_email(notice_id=notice.pk, at=at)
