@@ -308,3 +308,16 @@ def addresses_on_record(account: CustomerAccount) -> tuple[MailingAddress | None
 
 def phone_numbers(account: CustomerAccount):
     return account.phone_numbers.order_by("id")
+
+
+def closed_account_for_email(email: str) -> CustomerAccount | None:
+    """The closed account (with its closure) of the holder with this email, if any."""
+    return (
+        CustomerAccount.objects.select_related("closure")
+        .filter(
+            holder__email__iexact=email,
+            status=CustomerAccount.Status.CLOSED,
+            closure__isnull=False,
+        )
+        .first()
+    )

@@ -1,6 +1,7 @@
 """Refund status without signing in (SPEC B2), and asking for a returned check or held
 funds to be sent to a new address (B3, N5)."""
 
+import re
 import time
 
 from allauth.core import ratelimit
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from accounts.forms import AddressForm
 
 from .forms import address_to_save
-from .models import Closure
+from .models import REFERENCE_ALPHABET, Closure
 from .selectors import closure_for_status_lookup
 from .services.claims import claimable, refund_claim_to_new_address
 
@@ -63,13 +64,22 @@ def _status_page(request, closure, **extra):
     )
 
 
+def _reference_from_link(request) -> dict:
+    """The Done page and emails link here with `?reference=`; a well-formed reference only
+    pre-fills the form (a GET never looks anything up), anything else is ignored."""
+    reference = normalise_reference(request.GET.get("reference", "")[:20])
+    if re.fullmatch(rf"CL-[{REFERENCE_ALPHABET}]{{4}}-[{REFERENCE_ALPHABET}]{{4}}", reference):
+        return {"reference": reference}
+    return {}
+
+
 def refund_status(request):
     """Rule B2: closure reference + ZIP + last name → the refunds' status; nothing else.
 
     Every kind of mismatch gets the same answer, and lookups are rate-limited per IP
     and per reference, so the page cannot be used to learn anything by guessing.
     """
-    form = StatusLookupForm(request.POST or None)
+    form = StatusLookupForm(request.POST or None, initial=_reference_from_link(request))
     if request.method == "POST" and form.is_valid():
         reference = normalise_reference(form.cleaned_data["reference"])
         if not ratelimit.consume(request, action="refund_status", key=reference):

@@ -196,11 +196,8 @@ def done(request):
     )
     if closure is None:
         return redirect("account_login")
-    return render(
-        request,
-        "refunds/delete/done.html",
-        {"closure": closure, "refunds": list(closure.refunds.all())},
-    )
+    # The account is closed: signing in is no help, the status page is.
+    return render(request, "refunds/delete/done.html", {"closure": closure, "hide_sign_in": True})
 
 
 @login_required
