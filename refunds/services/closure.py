@@ -21,10 +21,10 @@ from accounts.models import (
     VideoSubscription,
 )
 from accounts.selectors import (
+    UnsettledByAge,
     advance_connect_summary,
     current_address,
     future_video_sessions,
-    UnsettledByAge,
     stamps_balance,
     unbilled_cents,
     unsettled_by_age,
