@@ -34,6 +34,18 @@ def business_datetime(moment: dt.datetime | None) -> str:
     return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.strftime('%Z')}"
 
 
+def business_zone_words() -> str:
+    """`Central Time (CST)`, with the abbreviation in force now."""
+    zone = business_zone()
+    return f"{zone_words(zone.key)} ({dt.datetime.now(zone).strftime('%Z')})"
+
+
+def code_words(code: str) -> str:
+    """A stored code for staff to read: `closure.confirmed` → `closure confirmed`,
+    `sign_in` → `sign in`."""
+    return code.replace(".", " ").replace("_", " ")
+
+
 def support_phone_link():
     """The support number as a tap-to-call link that never breaks across lines."""
     number = settings.SUPPORT_PHONE

@@ -178,5 +178,7 @@ LOGGING = {
 # --- back office (SPEC §3): an uncashed refund check goes stale this many days after issue ---
 STALE_CHECK_DAYS = env.int("STALE_CHECK_DAYS", default=180)
 
-# --- holder texts: links in emails need the portal's own address (no request to read it from) ---
+# --- holder texts: links in emails need the portal's own address (no request to read it from);
+# staff see the admin's times in the business time zone ---
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+MIDDLEWARE += ["portal.middleware.AdminBusinessTimeZoneMiddleware"]

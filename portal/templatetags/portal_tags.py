@@ -1,7 +1,7 @@
 from django import template
 
 from portal import links
-from portal.display import business_datetime, zone_words
+from portal.display import business_zone_words, zone_words
 from portal.money import format_cents
 
 register = template.Library()
@@ -19,10 +19,10 @@ def zone_name(zone):
     return zone_words(zone)
 
 
-@register.filter
-def business_time(moment):
-    """A moment in the business time zone with its abbreviation, for staff pages."""
-    return business_datetime(moment)
+@register.simple_tag
+def business_zone_label():
+    """`Central Time (CST)`: the business time zone, named where staff read times."""
+    return business_zone_words()
 
 
 @register.simple_tag

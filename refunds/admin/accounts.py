@@ -22,6 +22,7 @@ from accounts.models import (
     VideoSubscription,
 )
 from accounts.selectors import advance_connect_summary, stamps_balance
+from accounts.services import Activity
 from portal.money import format_cents
 
 from ..models import Closure, Refund
@@ -241,9 +242,9 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
         "opened_at",
         "closed_at",
         "last_activity_at",
-        "last_activity_kind",
+        "last_activity",
     ]
-    readonly_fields = ["holder_name", "holder_email"]
+    readonly_fields = ["holder_name", "holder_email", "last_activity"]
     inlines = [
         PhoneNumberInline,
         MailingAddressInline,
@@ -275,6 +276,10 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
     @admin.display(description="email", ordering="holder__email")
     def holder_email(self, account):
         return account.holder.email
+
+    @admin.display(description="last activity was")
+    def last_activity(self, account):
+        return Activity.words(account.last_activity_kind)
 
     @admin.display(description="closure")
     def closure_reference(self, account):
