@@ -1,3 +1,5 @@
+import time
+
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.urls import reverse
@@ -13,6 +15,7 @@ ANSWERS_FOR_A_CLOSED_HOLDER = {
     "account/email/unknown_account",
 }
 CLOSED_REFERENCE_SESSION_KEY = "closed_account_reference"
+SIGNED_IN_AT_SESSION_KEY = "signed_in_at"
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -42,6 +45,19 @@ class AccountAdapter(DefaultAccountAdapter):
         if account is not None:
             request.session[CLOSED_REFERENCE_SESSION_KEY] = account.closure.reference
         return super().respond_user_inactive(request, user)
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """Rule D5: for the portal's own dangerous actions (`app` empty, e.g. Delete
+        Account), a sign-in in the last ACCOUNT_REAUTHENTICATION_TIMEOUT seconds counts as
+        the password just entered; allauth alone counts only a re-entered password."""
+        signed_in_at = self.request.session.get(SIGNED_IN_AT_SESSION_KEY) if self.request else None
+        if (
+            not app
+            and signed_in_at is not None
+            and time.time() - signed_in_at < settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
+        ):
+            return False
+        return super().is_reauthentication_required(app=app, **kwargs)
 
     def get_login_redirect_url(self, request) -> str:
         """Staff land in the back office (after MFA); holders on My Account."""
