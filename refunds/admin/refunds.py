@@ -615,7 +615,7 @@ class ClosureAdmin(ReadOnlyAdmin):
     @admin.display(description="TextPay/AutoPay terminated")
     def top_ups(self, closure):
         return ", ".join(
-            TopUpEnrolment.Kind(kind).label
+            str(TopUpEnrolment.Kind(kind).label)
             for kind in closure.top_ups_terminated.split(",")
             if kind
         )
