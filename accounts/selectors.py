@@ -74,6 +74,28 @@ def unsettled_charges(advance_connect: AdvanceConnect):
     ).order_by("occurred_at", "id")
 
 
+@dataclass(frozen=True)
+class UnsettledByAge:
+    """Unsettled call charges split at 24 hours before `at` (SPEC E3)."""
+
+    recent_count: int
+    recent_cents: int
+    older_count: int
+    older_cents: int
+
+
+def unsettled_by_age(advance_connect: AdvanceConnect, at: dt.datetime) -> UnsettledByAge:
+    since = at - dt.timedelta(hours=24)
+    recent, older = Q(occurred_at__gte=since), Q(occurred_at__lt=since)
+    totals = unsettled_charges(advance_connect).aggregate(
+        recent_count=Count("id", filter=recent),
+        recent_cents=_sum(recent),
+        older_count=Count("id", filter=older),
+        older_cents=_sum(older),
+    )
+    return UnsettledByAge(**totals)
+
+
 def stamps_balance(emessaging) -> int:
     totals = StampEntry.objects.filter(emessaging=emessaging).aggregate(
         bought=Coalesce(Sum("stamps", filter=Q(kind=StampEntry.Kind.PURCHASE)), 0),
@@ -308,3 +330,16 @@ def addresses_on_record(account: CustomerAccount) -> tuple[MailingAddress | None
 
 def phone_numbers(account: CustomerAccount):
     return account.phone_numbers.order_by("id")
+
+
+def closed_account_for_email(email: str) -> CustomerAccount | None:
+    """The closed account (with its closure) of the holder with this email, if any."""
+    return (
+        CustomerAccount.objects.select_related("closure")
+        .filter(
+            holder__email__iexact=email,
+            status=CustomerAccount.Status.CLOSED,
+            closure__isnull=False,
+        )
+        .first()
+    )

@@ -2,8 +2,9 @@
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from portal.audit import audit_record
 
@@ -25,18 +26,23 @@ class LastPhoneNumber(Exception):
     """An account keeps at least one phone number (SPEC §0)."""
 
 
-class Activity:
+class Activity(models.TextChoices):
     """What counts as activity (SPEC N2). Nothing else restarts the 180 days."""
 
-    DEPOSIT = "deposit"
-    CALL_CHARGE = "call_charge"
-    SIGN_IN = "sign_in"
-    REFUND_REQUEST = "refund_request"
-    SUPPORT_CONTACT = "support_contact"
-    ADDRESS_CHANGE = "address_change"
+    DEPOSIT = "deposit", _("deposit")
+    CALL_CHARGE = "call_charge", _("call charge")
+    SIGN_IN = "sign_in", _("sign-in")
+    REFUND_REQUEST = "refund_request", _("refund request")
+    SUPPORT_CONTACT = "support_contact", _("holder contacted support")
+    ADDRESS_CHANGE = "address_change", _("address change")
     # rule N3: the holder pressed "Keep my account open": an expression of interest in
     # the funds, which 47 CFR 64.6130(c) counts as activity.
-    KEEP_OPEN = "keep_open"
+    KEEP_OPEN = "keep_open", _("asked to keep the account open")
+
+    @classmethod
+    def words(cls, kind: str) -> str:
+        """`sign_in` → `sign-in`; a kind not listed here is shown as it is stored."""
+        return cls(kind).label if kind in cls.values else kind
 
 
 def account_record_activity(*, account: CustomerAccount, kind: str, at: dt.datetime) -> None:

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 from rangefilter.filters import DateRangeFilterBuilder
 
+from .display import code_words
 from .models import AuditEvent
 
 
@@ -15,7 +16,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_display = [
         "occurred_at",
         "actor_label",
-        "action",
+        "what",
         "object_type",
         "object_id",
         "object_repr",
@@ -39,6 +40,10 @@ class AuditEventAdmin(admin.ModelAdmin):
         "key_id",
     ]
     readonly_fields = ["before_json", "after_json"]
+
+    @admin.display(description="action", ordering="action")
+    def what(self, event):
+        return code_words(event.action)
 
     @admin.display(description="before")
     def before_json(self, event):

@@ -5,6 +5,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from portal.display import support_phone_link
+
 
 def send_holder_email(*, user, template: str, context: dict) -> None:
     """Send `templates/emails/<template>.{subject.txt,txt,html}` to `user`."""
@@ -17,7 +19,10 @@ def send_holder_email(*, user, template: str, context: dict) -> None:
         }
         subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
         text = render_to_string(f"emails/{template}.txt", context)
-        html = render_to_string(f"emails/{template}.html", context)
+        # In HTML the number is a tap-to-call link, as on the pages.
+        html = render_to_string(
+            f"emails/{template}.html", {**context, "SUPPORT_PHONE": support_phone_link()}
+        )
     message = EmailMultiAlternatives(
         subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
         body=text,

@@ -10,6 +10,8 @@ from .services.closure import ClosurePlan
 
 SESSION_KEY = "delete_account"
 DONE_KEY = "delete_account_done"
+# D5: where the holder is in the flow, for allauth's password page (when it shows).
+REAUTH_STEP_KEY = "delete_account_reauth_step"
 
 REVIEW = "review"
 ADDRESS = "address"
@@ -47,6 +49,7 @@ class FlowState:
     @staticmethod
     def clear(session) -> None:
         session.pop(SESSION_KEY, None)
+        session.pop(REAUTH_STEP_KEY, None)
 
 
 def video_keys(plan: ClosurePlan) -> tuple:

@@ -1,6 +1,7 @@
 """Refund status without signing in (SPEC B2), and asking for a returned check or held
 funds to be sent to a new address (B3, N5)."""
 
+import re
 import time
 
 from allauth.core import ratelimit
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from accounts.forms import AddressForm
 
 from .forms import address_to_save
-from .models import AddressChangeRequest, Closure
+from .models import REFERENCE_ALPHABET, AddressChangeRequest, Closure
 from .selectors import closure_for_status_lookup
 from .services.claims import (
     AddressChangeRefused,
@@ -75,6 +76,15 @@ def _status_page(request, closure, **extra):
     )
 
 
+def _reference_from_link(request) -> dict:
+    """The Done page and emails link here with `?reference=`; a well-formed reference only
+    pre-fills the form (a GET never looks anything up), anything else is ignored."""
+    reference = normalise_reference(request.GET.get("reference", "")[:20])
+    if re.fullmatch(rf"CL-[{REFERENCE_ALPHABET}]{{4}}-[{REFERENCE_ALPHABET}]{{4}}", reference):
+        return {"reference": reference}
+    return {}
+
+
 def refund_status(request):
     """Rule B2: closure reference + ZIP + last name → the refunds' status; nothing else.
 
@@ -98,7 +108,7 @@ def refund_status(request):
       no money until the holder confirms it by email or Refund operations approve it
       after a call (rule B3).
     """
-    form = StatusLookupForm(request.POST or None)
+    form = StatusLookupForm(request.POST or None, initial=_reference_from_link(request))
     if request.method == "POST" and form.is_valid():
         reference = normalise_reference(form.cleaned_data["reference"])
         if not ratelimit.consume(request, action="refund_status", key=reference):

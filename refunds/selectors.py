@@ -1,10 +1,12 @@
 """Reads for the holder's pages, staff and exporters."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_lazy
 
-from accounts.models import DirectBillStatement, LedgerEntry
+from accounts.models import AdvanceConnect, DirectBillStatement, LedgerEntry, PurchaseMethod
 from portal.money import cents_to_decimal
 
 from .models import Closure, Refund
@@ -96,3 +98,65 @@ def closure_for_status_lookup(*, reference: str, zip_code: str, last_name: str):
     if len(zip5) != 5 or zip5 not in zips or last_name.strip().casefold() != surname:
         return None
     return closure
+
+
+# rule E4: a refund goes back to a card only when the last deposit was made online by card.
+CHECK_REASONS = {
+    PurchaseMethod.MONEYGRAM: gettext_lazy(
+        "It comes as a check because the last time you added money, you paid by MoneyGram."
+    ),
+    PurchaseMethod.WESTERN_UNION: gettext_lazy(
+        "It comes as a check because the last time you added money, you paid by Western Union."
+    ),
+    PurchaseMethod.MAIL: gettext_lazy(
+        "It comes as a check because the last time you added money, you paid by mail."
+    ),
+}
+
+
+def check_reason(last_deposit_method: str) -> str:
+    """Why a refund is a check, in the holder's words (rule E4)."""
+    reason = CHECK_REASONS.get(last_deposit_method)
+    if reason is None:
+        return gettext("It comes as a check because we could not find how you last added money.")
+    return str(reason)
+
+
+@dataclass(frozen=True)
+class ClosureFacts:
+    """What the holder is told after closing (Done page, email, status page)."""
+
+    closure: Closure
+    refunds: list
+    had_advance_connect: bool
+    # rule E4: why a refund is a check; the purchase method of the last deposit, if any.
+    last_deposit_method: str
+
+    @property
+    def check_reason(self) -> str:
+        return check_reason(self.last_deposit_method)
+
+    @property
+    def has_direct_bill(self) -> bool:
+        return bool(self.closure.direct_bill_outcome)
+
+
+def closure_facts(closure: Closure) -> ClosureFacts:
+    """The closure's refunds and the facts that explain them, in three queries."""
+    had_advance_connect = AdvanceConnect.objects.filter(account_id=closure.account_id).exists()
+    last_deposit = (
+        LedgerEntry.objects.filter(
+            advance_connect__account_id=closure.account_id,
+            kind=LedgerEntry.Kind.DEPOSIT,
+            occurred_at__lte=closure.closed_at,
+        )
+        .order_by("-occurred_at", "-id")
+        .values_list("method", flat=True)
+        .first()
+    )
+    return ClosureFacts(
+        closure=closure,
+        refunds=list(closure.refunds.order_by("created_at", "id")),
+        had_advance_connect=had_advance_connect,
+        last_deposit_method=last_deposit or "",
+    )

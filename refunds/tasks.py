@@ -23,11 +23,10 @@ def closure_confirmation_send(*, closure_id: int) -> None:
         )
         if closure.confirmation_emailed_at is not None:
             return
-        refunds = list(closure.refunds.all())
         send_holder_email(
             user=closure.account.holder,
             template="closure_confirmed",
-            context={"closure": closure, "refunds": refunds},
+            context={"closure": closure},
         )
         closure.confirmation_emailed_at = timezone.now()
         closure.save(update_fields=["confirmation_emailed_at"])

@@ -5,6 +5,7 @@ from functools import wraps
 from itertools import chain
 
 from allauth.account.decorators import reauthentication_required
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -171,9 +172,22 @@ def not_refundable(request, ctx):
 
 
 @_step_view(flow.CONFIRM)
-@reauthentication_required
 def confirm(request, ctx):
     """D5: after a fresh password or MFA check, close the account, exactly once."""
+    # allauth's password page, if it shows, keeps this step's number, Back and Cancel.
+    context = ctx.template_context(flow.CONFIRM)
+    request.session[flow.REAUTH_STEP_KEY] = {
+        "step_number": context["step_number"],
+        "step_count": context["step_count"],
+        "back_url": context["back_url"],
+        "confirm_url": reverse(STEP_URLS[flow.CONFIRM]),
+        "minutes": settings.ACCOUNT_REAUTHENTICATION_TIMEOUT // 60,
+    }
+    return _confirm(request, ctx, context)
+
+
+@reauthentication_required
+def _confirm(request, ctx, context):
     if request.method == "POST":
         closure = closure_confirm(
             account=ctx.account, actor=request.user, at=ctx.now, address=ctx.address
@@ -183,7 +197,7 @@ def confirm(request, ctx):
         logout(request)
         request.session[flow.DONE_KEY] = closure.reference
         return redirect("delete_account:done")
-    return render(request, "refunds/delete/confirm.html", ctx.template_context(flow.CONFIRM))
+    return render(request, "refunds/delete/confirm.html", context)
 
 
 def done(request):
@@ -196,11 +210,8 @@ def done(request):
     )
     if closure is None:
         return redirect("account_login")
-    return render(
-        request,
-        "refunds/delete/done.html",
-        {"closure": closure, "refunds": list(closure.refunds.all())},
-    )
+    # The account is closed: signing in is no help, the status page is.
+    return render(request, "refunds/delete/done.html", {"closure": closure, "hide_sign_in": True})
 
 
 @login_required

@@ -210,3 +210,6 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default=None)
 # Links in emails are built on this, never on the request's Host header.
 PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000")
+
+# --- staff see the admin's times in the business time zone ---
+MIDDLEWARE += ["portal.middleware.AdminBusinessTimeZoneMiddleware"]

@@ -1,5 +1,7 @@
 from django import template
 
+from portal import links
+from portal.display import business_zone_words, zone_words
 from portal.money import format_cents
 
 register = template.Library()
@@ -9,3 +11,21 @@ register = template.Library()
 def money(cents):
     """Render integer cents as dollars: `{{ refund.amount_cents|money }}` → `$42.50`."""
     return format_cents(cents)
+
+
+@register.filter
+def zone_name(zone):
+    """`{{ account.time_zone|zone_name }}` → `Mountain Time`."""
+    return zone_words(zone)
+
+
+@register.simple_tag
+def business_zone_label():
+    """`Central Time (CST)`: the business time zone, named where staff read times."""
+    return business_zone_words()
+
+
+@register.simple_tag
+def refund_status_url(reference, absolute=False):
+    """`{% refund_status_url closure.reference %}`: the status page, reference filled in."""
+    return links.refund_status_url(reference, absolute=absolute)

@@ -22,6 +22,7 @@ from accounts.models import (
     VideoSubscription,
 )
 from accounts.selectors import advance_connect_summary, stamps_balance
+from accounts.services import Activity
 from portal.money import format_cents
 
 from ..models import Closure, Refund
@@ -258,9 +259,9 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
         "opened_at",
         "closed_at",
         "last_activity_at",
-        "last_activity_kind",
+        "last_activity",
     ]
-    readonly_fields = ["holder_name", "holder_email"]
+    readonly_fields = ["holder_name", "holder_email", "last_activity"]
     inlines = [
         PhoneNumberInline,
         MailingAddressInline,
@@ -292,6 +293,10 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
     @admin.display(description="email", ordering="holder__email")
     def holder_email(self, account):
         return account.holder.email
+
+    @admin.display(description="last activity was")
+    def last_activity(self, account):
+        return Activity.words(account.last_activity_kind)
 
     @admin.display(description="closure")
     def closure_reference(self, account):

@@ -5,9 +5,9 @@ import datetime as dt
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 
+from portal.display import business_datetime, code_words
 from portal.models import AuditEvent
 
 # django-object-actions buttons: a link to a page with a form, or a button that POSTs.
@@ -64,7 +64,7 @@ def _cell(value):
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return formats.localize(timezone.localtime(value))
+        return business_datetime(value)
     return value
 
 
@@ -83,7 +83,8 @@ def audit_history(obj):
     events = AuditEvent.objects.filter(
         object_type=obj._meta.label_lower, object_id=str(obj.pk)
     ).values_list("occurred_at", "actor_label", "action", "reason")
-    return table(["When", "Who", "What", "Why"], events)
+    rows = [(when, who, code_words(what), why) for when, who, what, why in events]
+    return table(["When", "Who", "What", "Why"], rows)
 
 
 def action_page(model_admin, request, *, title, form, objects, cancel_url, hidden=(), submit):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_object_actions import DjangoObjectActions, action
 from rangefilter.filters import DateRangeFilterBuilder
 
+from accounts.models import TopUpEnrolment
 from portal.business_calendar import business_date
 from portal.money import format_cents
 
@@ -551,8 +552,41 @@ class ClosureAdmin(ReadOnlyAdmin):
     search_fields = ["reference", "account__number", "account__holder__email"]
     search_help_text = "Closure reference, account number or holder email"
     inlines = [RefundInline]
-    exclude = ["final_statement"]
-    readonly_fields = ["hold", "statement", "history"]
+    # Every amount in dollars and every code in words (staff see what holders see).
+    fields = [
+        "reference",
+        "account",
+        "reason",
+        "closed_at",
+        "closed_by",
+        "address",
+        "address_confirmed_at",
+        "balance_before",
+        "deducted",
+        "shortfall",
+        "refund",
+        "top_ups",
+        "direct_bill_outcome",
+        "hold",
+        "statement",
+        "debit_untouched",
+        "stamps_forfeited",
+        "sessions_voided",
+        "subscriptions_cancelled",
+        "confirmation_emailed_at",
+        "history",
+    ]
+    readonly_fields = [
+        "balance_before",
+        "deducted",
+        "shortfall",
+        "refund",
+        "top_ups",
+        "debit_untouched",
+        "hold",
+        "statement",
+        "history",
+    ]
 
     @admin.display(description="holder")
     def holder(self, closure):
@@ -561,6 +595,30 @@ class ClosureAdmin(ReadOnlyAdmin):
     @admin.display(description="refund", ordering="refund_cents")
     def refund(self, closure):
         return format_cents(closure.refund_cents)
+
+    @admin.display(description="balance before closure")
+    def balance_before(self, closure):
+        return format_cents(closure.balance_before_cents)
+
+    @admin.display(description="unsettled charges deducted")
+    def deducted(self, closure):
+        return format_cents(closure.deducted_cents)
+
+    @admin.display(description="shortfall recorded, not charged")
+    def shortfall(self, closure):
+        return format_cents(closure.shortfall_cents)
+
+    @admin.display(description="Securus Debit left untouched")
+    def debit_untouched(self, closure):
+        return format_cents(closure.debit_untouched_cents)
+
+    @admin.display(description="TextPay/AutoPay terminated")
+    def top_ups(self, closure):
+        return ", ".join(
+            str(TopUpEnrolment.Kind(kind).label)
+            for kind in closure.top_ups_terminated.split(",")
+            if kind
+        )
 
     @admin.display(description="Direct Bill hold (rule E5)")
     def hold(self, closure):

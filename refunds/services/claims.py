@@ -9,15 +9,14 @@ after a call, turn it into a new check.
 import datetime as dt
 import hashlib
 import secrets
-from urllib.parse import urljoin
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import Activity, account_record_activity
 from portal.audit import audit_record
+from portal.links import absolute_url
 
 from ..emails import send_holder_email
 from ..models import AddressChangeRequest, Closure, HeldFunds, Refund
@@ -169,7 +168,7 @@ def address_change_request_email_link(*, change_id: int, at: dt.datetime | None 
                 "change": change,
                 "closure": change.closure,
                 "amount_cents": (change.refund or change.held_funds).amount_cents,
-                "confirm_url": urljoin(settings.PORTAL_URL, path),
+                "confirm_url": absolute_url(path),
                 "hours": int(LINK_VALID_FOR.total_seconds() // 3600),
             },
         )

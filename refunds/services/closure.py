@@ -21,17 +21,20 @@ from accounts.models import (
     VideoSubscription,
 )
 from accounts.selectors import (
+    UnsettledByAge,
     advance_connect_summary,
     current_address,
     future_video_sessions,
     stamps_balance,
     unbilled_cents,
+    unsettled_by_age,
     unsettled_charges,
 )
 from portal.audit import audit_record
 from portal.business_calendar import add_business_days, add_calendar_days, business_date
 
 from ..models import Closure, Refund, new_closure_reference
+from ..selectors import check_reason
 from ..tasks import card_refund_submit_task, closure_confirmation_send
 
 CARD_REFUND_BUSINESS_DAYS = 3  # the FAQ says 2-3 business days
@@ -67,6 +70,7 @@ class ClosurePlan:
     unsettled_cents: int = 0
     unsettled_count: int = 0
     deducted_cents: int = 0
+    unsettled_by_age: UnsettledByAge | None = None
     shortfall_cents: int = 0
     refund: RefundPlan | None = None
     last_deposit: LedgerEntry | None = None
@@ -96,6 +100,10 @@ class ClosurePlan:
     @property
     def refund_by_check(self) -> bool:
         return self.refund is not None and self.refund.method == Refund.Method.CHECK
+
+    @property
+    def check_reason(self) -> str:
+        return check_reason(self.last_deposit.method if self.last_deposit else "")
 
 
 def refund_plan_for(*, last_deposit, amount_cents: int, at: dt.datetime) -> RefundPlan:
@@ -138,6 +146,8 @@ def closure_plan(*, account: CustomerAccount, at: dt.datetime) -> ClosurePlan:
         # and older ones too, a decision); the refund never goes below zero and a
         # shortfall is recorded, never charged.
         plan.deducted_cents = summary.unsettled_cents
+        if summary.unsettled_count:
+            plan.unsettled_by_age = unsettled_by_age(advance_connect, at)
         remaining = summary.balance_cents - summary.unsettled_cents
         plan.shortfall_cents = max(0, -remaining)
         if remaining > 0:

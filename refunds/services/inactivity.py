@@ -8,7 +8,6 @@ disagree.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Min, OuterRef, Subquery
 from django.urls import reverse
@@ -19,6 +18,7 @@ from accounts.selectors import current_address
 from portal.audit import audit_record
 from portal.business_calendar import business_date
 from portal.db import for_each_locked
+from portal.links import absolute_url
 
 from ..emails import send_holder_email
 from ..models import Closure, InactivityNotice, Refund
@@ -145,7 +145,7 @@ def inactivity_outlook(*, account: CustomerAccount, now: dt.datetime) -> Inactiv
 
 
 def keep_open_url() -> str:
-    return settings.PORTAL_URL.rstrip("/") + reverse("keep_account_open")
+    return absolute_url(reverse("keep_account_open"))
 
 
 def _candidates(now: dt.datetime, *, days: int):

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from tests.factories import PASSWORD, UserFactory
+from tests.factories.refunds import ClosureFactory
 from tests.helpers import link_in, totp_code
 
 pytestmark = pytest.mark.django_db
@@ -164,3 +165,85 @@ def test_holder_is_not_let_into_the_admin(client):
     response = client.get(reverse("admin:index"))
     assert response.status_code in (302, 403)
     assert User.objects.get(pk=user.pk).is_staff is False
+
+
+# --- after closing: one answer for a closed holder; staff land in the back office ---
+
+
+def staff_lands_in_the_back_office(client):
+    staff = UserFactory(staff=True)
+    TOTP.activate(staff, SECRET)
+    sign_in(client, staff.email)
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(SECRET)})
+    return response
+
+
+def test_staff_signing_in_on_the_portal_page_land_in_the_back_office(client):
+    response = staff_lands_in_the_back_office(client)
+    assert response.status_code == 302
+    assert response.url == reverse("admin:index")
+
+
+def test_holders_still_land_on_my_account(client):
+    assert sign_in(client, UserFactory().email).url == reverse("accounts:my_account")
+
+
+@pytest.fixture
+def closed_holder():
+    closure = ClosureFactory()
+    holder = closure.account.holder
+    holder.is_active = False
+    holder.save(update_fields=["is_active"])
+    return closure
+
+
+def visitor_page(response):
+    """What the web visitor sees, without anything that differs per address."""
+    return response.status_code, response.get("Location")
+
+
+def test_a_closed_holder_gets_one_answer_to_sign_up_and_to_reset(client, closed_holder):
+    """Sign-up and password reset of a closed holder's email: the same "your account is
+    closed" email with the status link and the phone number; the visitor sees the same
+    page as for any other address (no enumeration)."""
+    email = closed_holder.account.holder.email
+    reference = closed_holder.reference
+    link = f"/refund-status/?reference={reference}"
+
+    signup = client.post(
+        reverse("account_signup"), {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+    )
+    reset = client.post(reverse("account_reset_password"), {"email": email})
+    assert len(mail.outbox) == 2
+    for message in mail.outbox:
+        assert message.to == [email]
+        assert "Your account is closed" in message.subject
+        assert reference in message.body and link in message.body
+        assert "have the ZIP code of your address and your last name ready" in message.body
+        assert "1-800-844-6591" in message.body
+    assert mail.outbox[0].body.split("\n", 1)[1] == mail.outbox[1].body.split("\n", 1)[1]
+
+    # The pages are those any address gets: a stranger's sign-up and reset look the same.
+    mail.outbox.clear()
+    client.logout()
+    other_signup = client.post(
+        reverse("account_signup"),
+        {"email": "stranger@example.test", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    other_reset = client.post(reverse("account_reset_password"), {"email": "nobody@example.test"})
+    assert visitor_page(signup) == visitor_page(other_signup)
+    assert visitor_page(reset) == visitor_page(other_reset)
+    assert "Your account is closed" not in "".join(m.subject for m in mail.outbox)
+
+
+def test_a_closed_holder_signing_in_sees_the_status_link_with_the_reference(client, closed_holder):
+    response = sign_in(client, closed_holder.account.holder.email)
+    page = client.get(response.url).content.decode()
+    assert "This account is closed" in page
+    assert f'href="/refund-status/?reference={closed_holder.reference}"' in page
+    assert '<a class="text-nowrap" href="tel:18008446591">1-800-844-6591</a>' in page
+
+
+def test_a_wrong_password_for_a_closed_holder_reveals_no_reference(client, closed_holder):
+    response = sign_in(client, closed_holder.account.holder.email, "not-the-password")
+    assert closed_holder.reference not in response.content.decode()

@@ -5,8 +5,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from accounts.demo import DEMO_PASSWORD
+from accounts.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from refunds.models import Closure, Refund
+from tests.helpers import totp_code
 
 pytestmark = pytest.mark.e2e
 
@@ -58,6 +59,17 @@ def test_card_holder_closes_the_account_and_sees_the_refund(
     expect(page.get_by_text(due_text).first).to_be_visible()
     no_serious_axe_violations("D6 done")
 
+    # After closing, the portal keeps helping: no "Sign in", a link to the status page
+    # with the reference filled in, and what to have ready.
+    expect(page.get_by_role("link", name="Sign in")).to_have_count(0)
+    status_link = page.locator("#status-page-help").get_by_role("link", name="refund status page")
+    expect(status_link).to_have_attribute("href", f"/refund-status/?reference={reference}")
+    expect(page.locator("#status-page-help")).to_contain_text("ZIP code")
+    expect(page.locator("#status-page-help")).to_contain_text("last name")
+    status_link.click()
+    expect(page.get_by_label("Closure reference")).to_have_value(reference)
+    no_serious_axe_violations("status page, reference filled in")
+
     # E1: signing in again is refused, with the support number.
     sign_in("card@demo.test")
     expect(page.get_by_role("heading", name="This account is closed")).to_be_visible()
@@ -99,3 +111,34 @@ def test_video_holder_must_acknowledge_the_voided_sessions(
     assert closure.sessions_voided == 2
     assert closure.subscriptions_cancelled == 1
     assert closure.stamps_forfeited == 12
+
+
+def test_direct_bill_holder_is_told_the_hold_and_the_final_statement(
+    demo, page, live_server, sign_in, no_serious_axe_violations
+):
+    sign_in("directbill@demo.test")
+    open_delete_account(page)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="This address is correct").click()
+    page.get_by_role("button", name="Delete my account").click()
+
+    expect(page.get_by_role("heading", name="Your account is closed")).to_be_visible()
+    closure = Closure.objects.get(reference=page.locator("#closure-reference").inner_text())
+    end = f"{closure.direct_bill_hold_until:%A, %B} {closure.direct_bill_hold_until.day}"
+    hold = page.locator("#direct-bill-next")
+    expect(hold).to_contain_text("we hold your account for 7 to 10 days")
+    expect(hold).to_contain_text("Your final bill comes between")
+    expect(hold).to_contain_text(end)
+    expect(page.get_by_text("No AdvanceConnect balance")).to_have_count(0)
+    no_serious_axe_violations("D6 done, Direct Bill")
+
+
+def test_staff_signing_in_on_the_portal_page_land_in_the_back_office(
+    demo, page, live_server, sign_in
+):
+    sign_in("admin@demo.test")
+    page.locator('input[name="code"]').fill(totp_code(DEMO_TOTP_SECRET))
+    page.locator('input[name="code"]').press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/admin/")
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(page.locator("#business-zone")).to_contain_text("Central Time")

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,6 +13,7 @@ from refunds.models import Closure, Refund
 from tests.factories import (
     PASSWORD,
     AdvanceConnectFactory,
+    DirectBillChargeFactory,
     EMessagingFactory,
     LedgerEntryFactory,
     SecurusDebitFactory,
@@ -296,3 +298,161 @@ def test_each_step_runs_in_a_bounded_number_of_queries(
         reauthenticate(client)
     with django_assert_max_num_queries(25):
         assert client.get(url(step)).status_code == 200
+
+
+# --- after closing, the portal keeps helping; every holder's situation in plain words ---
+
+
+def close_through_the_flow(client, account, capture=None):
+    signed_in(client, account)
+    walk_to_confirm(client)
+    reauthenticate(client)
+    if capture is None:
+        client.post(url("confirm"))
+    else:
+        with capture(execute=True):
+            client.post(url("confirm"))
+    return Closure.objects.get(account=account)
+
+
+def test_done_page_links_to_the_status_page_with_the_reference_and_offers_no_sign_in(
+    client, card_holder
+):
+    closure = close_through_the_flow(client, card_holder)
+    html = client.get(url("done")).content.decode()
+    status_link = f"{reverse('refund_status')}?reference={closure.reference}"
+    assert f'href="{status_link}"' in html
+    assert "have the ZIP code of your address and your last name ready" in html
+    assert f'href="{reverse("account_login")}">Sign in' not in html
+    assert ">Sign in<" not in html
+    # The support number is a tap-to-call link that does not wrap.
+    assert '<a class="text-nowrap" href="tel:18008446591">1-800-844-6591</a>' in html
+
+
+def test_the_status_link_only_fills_in_the_reference(client, card_holder):
+    closure = close_through_the_flow(client, card_holder)
+    page = client.get(reverse("refund_status"), {"reference": closure.reference})
+    html = page.content.decode()
+    assert f'value="{closure.reference}"' in html
+    # A GET never looks anything up: no refund, no "not found".
+    assert "$39.35" not in html and 'id="no-match"' not in html
+    junk = client.get(reverse("refund_status"), {"reference": '"><script>x</script>'})
+    assert junk.status_code == 200 and "<script>x" not in junk.content.decode()
+
+
+def test_the_confirmation_email_links_to_the_status_page(
+    client, card_holder, django_capture_on_commit_callbacks, settings
+):
+    settings.PORTAL_URL = "https://portal.example.test"
+    closure = close_through_the_flow(client, card_holder, django_capture_on_commit_callbacks)
+    email = next(m for m in mail.outbox if closure.reference in m.subject)
+    link = f"https://portal.example.test/refund-status/?reference={closure.reference}"
+    assert link in email.body
+    assert "have the ZIP code of your address and your last name ready" in email.body
+    html = email.alternatives[0][0]
+    assert f'href="{link}"' in html and 'href="tel:18008446591"' in html
+
+
+@pytest.fixture
+def direct_bill_holder():
+    """Direct Bill only, with $3.15 of calls not yet billed: no AdvanceConnect at all."""
+    charge = DirectBillChargeFactory(amount_cents=315)
+    return charge.direct_bill.account
+
+
+def test_direct_bill_holder_is_told_the_hold_and_the_final_statement_not_a_balance(
+    client, direct_bill_holder, django_capture_on_commit_callbacks
+):
+    closure = close_through_the_flow(client, direct_bill_holder, django_capture_on_commit_callbacks)
+    start = closure.direct_bill_hold_from.strftime("%A, %B %-d, %Y")
+    end = closure.direct_bill_hold_until.strftime("%A, %B %-d, %Y")
+    done = client.get(url("done")).content.decode()
+    email = next(m for m in mail.outbox if closure.reference in m.subject).body
+    for text in (done, email):
+        assert f"Your final bill comes between {start} and {end}" in text
+        assert "AdvanceConnect" not in text
+    # The status page says the same once looked up.
+    status = client.post(
+        reverse("refund_status"),
+        {
+            "reference": closure.reference,
+            "zip_code": closure.address.zip_code,
+            "last_name": direct_bill_holder.holder.last_name,
+        },
+    )
+    lookup = status.content.decode()
+    assert 'id="direct-bill-heading"' in lookup
+    assert f"Your final bill comes between {start} and {end}" in lookup
+    assert "no balance to refund" not in lookup
+
+
+def test_a_check_refund_says_why_it_is_a_check(client, mail_holder):
+    signed_in(client, mail_holder)
+    review = client.get(url("review")).content.decode()
+    assert "the last time you added money, you paid by mail" in review
+    closure = close_through_the_flow(client, mail_holder)
+    done = client.get(url("done")).content.decode()
+    assert closure.refunds.get().method == Refund.Method.CHECK
+    assert "It comes as a check because the last time you added money, you paid by mail." in done
+
+
+def test_review_states_the_24_hour_rule_even_without_recent_calls(client, mail_holder):
+    html = signed_in(client, mail_holder).get(url("review")).content.decode()
+    assert "Calls from the last 24 hours are deducted before the refund" in html
+    assert 'id="deducted-recent"' not in html and 'id="deducted-older"' not in html
+
+
+def test_review_labels_deductions_by_their_true_age(client, mail_holder):
+    ac = mail_holder.advance_connect
+    LedgerEntryFactory(
+        advance_connect=ac,
+        unsettled_call=True,
+        amount_cents=100,
+        occurred_at=timezone.now() - dt.timedelta(days=3),
+    )
+    LedgerEntryFactory(advance_connect=ac, unsettled_call=True, amount_cents=250)
+    LedgerEntryFactory(advance_connect=ac, unsettled_call=True, amount_cents=50)
+    html = signed_in(client, mail_holder).get(url("review")).content.decode()
+    assert "Less 2 calls from the last 24 hours, not yet deducted" in html
+    assert "-$3.00" in html
+    # rule E3: the $1.00 call of three days ago is "older", not "of the last day".
+    assert "Less 1 older call, not yet deducted" in html and "-$1.00" in html
+    assert "$16.00" in html  # $20.00 - $3.00 - $1.00
+
+
+def test_video_counts_use_real_plurals_on_the_done_page(client, card_holder):
+    VideoSessionFactory(account=card_holder)
+    closure = close_through_the_flow_with_video(client, card_holder)
+    html = client.get(url("done")).content.decode()
+    assert closure.sessions_voided == 1
+    assert "1 scheduled session was voided" in html and "(s)" not in html
+
+
+def close_through_the_flow_with_video(client, account):
+    signed_in(client, account)
+    walk_to_confirm(client)
+    client.post(url("video"), {"acknowledge": "yes"})
+    reauthenticate(client)
+    client.post(url("confirm"))
+    return Closure.objects.get(account=account)
+
+
+def test_d5_password_page_keeps_the_step_back_and_cancel_and_says_why(client, card_holder):
+    signed_in(client, card_holder)
+    walk_to_confirm(client)
+    page = client.get(url("confirm"), follow=True)
+    assert page.redirect_chain[-1][0].startswith(reverse("account_reauthenticate"))
+    html = page.content.decode()
+    assert "Step 3 of 3" in html
+    assert f'href="{url("address")}">Back' in html
+    assert f'action="{url("cancel")}"' in html
+    # rule D5: not asked within ACCOUNT_REAUTHENTICATION_TIMEOUT (300 s): 5 minutes.
+    assert "in the last 5 minutes" in html and "cannot be undone" in html
+
+
+def test_d5_does_not_ask_again_right_after_signing_in(client, card_holder):
+    client.post(reverse("account_login"), {"login": card_holder.holder.email, "password": PASSWORD})
+    walk_to_confirm(client)
+    response = client.get(url("confirm"))
+    assert response.status_code == 200
+    assert "Confirm: delete your account" in response.content.decode()
