@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.forms import AddressForm
+from portal.dates import date_text
 
 from .forms import address_to_save
 from .models import Closure
@@ -113,7 +114,7 @@ def refund_claim(request):
                 _("Thank you. A new check will be mailed to %(address)s by %(date)s.")
                 % {
                     "address": ", ".join(check.address_lines()),
-                    "date": check.due_date.strftime("%B %-d, %Y"),
+                    "date": date_text(check.due_date),
                 },
             )
         return _status_page(request, closure)
