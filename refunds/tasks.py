@@ -11,6 +11,23 @@ from .emails import send_holder_email
 from .models import Closure, HolderNotice, InactivityNotice
 
 
+def holder_email_of(record: Closure | InactivityNotice | HolderNotice) -> dict:
+    """The holder, template and context of the email `record` stands for (a closure's
+    confirmation, an inactivity notice, or any other notice): `send_holder_email` kwargs."""
+    if isinstance(record, Closure):
+        context = {"closure": record, "refunds": list(record.refunds.all())}
+        return {"user": record.account.holder, "template": "closure_confirmed", "context": context}
+    if isinstance(record, InactivityNotice):
+        context = {"notice": record, "account": record.account}
+        return {"user": record.account.holder, "template": "inactivity_notice", "context": context}
+    from .services.statements import final_statement_context
+
+    context = {"closure": record.closure, "refund": record.refund}
+    if record.kind == HolderNotice.Kind.FINAL_STATEMENT:
+        context.update(final_statement_context(record.closure.final_statement))
+    return {"user": record.user, "template": record.kind, "context": context}
+
+
 @task()
 def closure_confirmation_send(*, closure_id: int) -> None:
     """Rule E9: email the closure confirmation once. A failed send leaves
@@ -23,12 +40,7 @@ def closure_confirmation_send(*, closure_id: int) -> None:
         )
         if closure.confirmation_emailed_at is not None:
             return
-        refunds = list(closure.refunds.all())
-        send_holder_email(
-            user=closure.account.holder,
-            template="closure_confirmed",
-            context={"closure": closure, "refunds": refunds},
-        )
+        send_holder_email(**holder_email_of(closure))
         closure.confirmation_emailed_at = timezone.now()
         closure.save(update_fields=["confirmation_emailed_at"])
 
@@ -44,22 +56,9 @@ def inactivity_notice_send(*, notice_id: int) -> None:
         )
         if notice.sent_at is not None:
             return
-        send_holder_email(
-            user=notice.account.holder,
-            template="inactivity_notice",
-            context={"notice": notice, "account": notice.account},
-        )
+        send_holder_email(**holder_email_of(notice))
         notice.sent_at = timezone.now()
         notice.save(update_fields=["sent_at"])
-
-
-def _notice_context(notice: HolderNotice) -> dict:
-    from .services.statements import final_statement_context
-
-    context = {"closure": notice.closure, "refund": notice.refund}
-    if notice.kind == HolderNotice.Kind.FINAL_STATEMENT:
-        context.update(final_statement_context(notice.closure.final_statement))
-    return context
 
 
 @task()
@@ -74,9 +73,7 @@ def holder_notice_send(*, notice_id: int) -> None:
             )
             if notice.sent_at is not None:
                 return
-            send_holder_email(
-                user=notice.user, template=notice.kind, context=_notice_context(notice)
-            )
+            send_holder_email(**holder_email_of(notice))
             notice.sent_at = timezone.now()
             notice.save(update_fields=["sent_at"])
     except Exception as exc:

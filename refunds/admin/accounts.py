@@ -215,6 +215,7 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
         "number",
         "holder_name",
         "holder_email",
+        "holder_language",
         "status",
         "service_state",
         "closure_reference",
@@ -234,6 +235,7 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
     fields = [
         "holder_name",
         "holder_email",
+        "holder_language",
         "number",
         "status",
         "service_state",
@@ -243,7 +245,7 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
         "last_activity_at",
         "last_activity_kind",
     ]
-    readonly_fields = ["holder_name", "holder_email"]
+    readonly_fields = ["holder_name", "holder_email", "holder_language"]
     inlines = [
         PhoneNumberInline,
         MailingAddressInline,
@@ -275,6 +277,11 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
     @admin.display(description="email", ordering="holder__email")
     def holder_email(self, account):
         return account.holder.email
+
+    @admin.display(description="language", ordering="holder__language")
+    def holder_language(self, account):
+        """Rule B5: the language the holder reads pages and emails in."""
+        return account.holder.language or "not chosen (English)"
 
     @admin.display(description="closure")
     def closure_reference(self, account):
