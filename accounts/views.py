@@ -1,4 +1,5 @@
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -30,11 +31,13 @@ def language_switch(request):
     in the session for the sign-in to store."""
     response = set_language(request)
     language = offered_language(request.POST.get("language"))
-    if language is not None:
-        if request.user.is_authenticated:
-            user_language_set(user=request.user, language=language)
-        else:
-            request.session[CHOSEN_BEFORE_SIGN_IN] = language
+    if language is None:
+        # set_language accepts any language Django knows; only those offered are kept.
+        response.cookies.pop(settings.LANGUAGE_COOKIE_NAME, None)
+    elif request.user.is_authenticated:
+        user_language_set(user=request.user, language=language)
+    else:
+        request.session[CHOSEN_BEFORE_SIGN_IN] = language
     return response
 
 
