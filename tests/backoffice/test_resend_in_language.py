@@ -24,12 +24,10 @@ def resend(client, url, *records):
 
 def test_support_resends_a_closure_confirmation_in_spanish(signed_in):
     client = signed_in(SUPPORT)
-    closure = ClosureFactory(
-        account__holder__language="es", confirmation_emailed_at=timezone.now()
-    )
+    closure = ClosureFactory(account__holder__language="es", confirmation_emailed_at=timezone.now())
     listing = client.get(CLOSURES).content.decode()
     assert "holder&#x27;s language" in listing or "holder's language" in listing
-    assert "<td class=\"field-holder_language\">es</td>" in listing
+    assert '<td class="field-holder_language">es</td>' in listing
 
     page = resend(client, CLOSURES, closure)
     assert "Sent 1 of 1 again, each in the holder&#x27;s language." in page.content.decode()
