@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 EXTRA_HOLDERS ?= 50
 
-.PHONY: run demo-reset test install migrate lint format bench clean
+.PHONY: run demo-reset test install migrate lint format bench clean messages translations
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.10 or newer is required"; exit 1; }
@@ -17,7 +17,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) translations
+
+# rule B5: compile locale/*/LC_MESSAGES/*.po into the .mo Django serves (pure Python,
+# no gettext needed), so a fresh clone serves Spanish after `make install`.
+translations: $(STAMP)
+	$(PY) manage.py compile_translations
+
+# Refresh locale/es from the code and templates (needs GNU gettext), then translate every
+# new or fuzzy entry in locale/es/LC_MESSAGES/django.po; `make test` fails until done.
+messages: $(STAMP)
+	$(PY) manage.py makemessages --locale es
 
 migrate: install
 	$(PY) manage.py migrate --noinput

@@ -8,7 +8,16 @@ from .models import User
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "last_login"]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "language",
+        "is_staff",
+        "is_active",
+        "last_login",
+    ]
+    list_filter = [*DjangoUserAdmin.list_filter, "language"]
     search_fields = ["email", "first_name", "last_name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),

@@ -2,6 +2,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Hidden, Layout, Submit
 from django import forms
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from localflavor.us.forms import USStateField, USStateSelect, USZipCodeField
 from localflavor.us.us_states import STATE_CHOICES
@@ -23,6 +24,8 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.instance.language:
+            self.initial["language"] = get_language()
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", _("Save")))
 

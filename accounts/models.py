@@ -38,7 +38,8 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"),
         max_length=8,
-        default="en",
+        blank=True,
+        # rule B5: empty until the first sign-in or choice; the browser's language until then
         help_text=_("The language of pages and emails for this person."),
     )
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.audit import audit_record
 
+from .language import offered_language
 from .models import (
     AdvanceConnect,
     CustomerAccount,
@@ -15,6 +16,7 @@ from .models import (
     MailingAddress,
     PhoneNumber,
     PurchaseMethod,
+    User,
 )
 
 
@@ -204,3 +206,12 @@ def phone_number_remove(*, phone_number: PhoneNumber, actor, at: dt.datetime) ->
             before={"number": phone_number.number, "label": phone_number.label},
             at=at,
         )
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """Rule B5: store the language of a person's pages and emails (only one we offer)."""
+    if offered_language(language) is None:
+        raise ValueError(f"The portal does not offer the language {language!r}.")
+    if user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language

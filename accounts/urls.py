@@ -5,6 +5,7 @@ from . import views
 app_name = "accounts"
 
 urlpatterns = [
+    path("language/", views.language_switch, name="language_switch"),
     path("account/", views.my_account, name="my_account"),
     path("settings/", views.settings_home, name="settings_home"),
     path("settings/profile/", views.settings_profile, name="settings_profile"),

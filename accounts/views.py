@@ -8,8 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from .forms import AddressForm, PhoneNumberForm, ProfileForm, address_choice, address_suggestion
+from .language import CHOSEN_BEFORE_SIGN_IN, language_cookie_set, offered_language
 from .models import PhoneNumber
 from .selectors import account_for_holder, addresses_on_record, my_account_overview, phone_numbers
 from .services import (
@@ -18,7 +20,25 @@ from .services import (
     address_confirm,
     phone_number_add,
     phone_number_remove,
+    user_language_set,
 )
+
+
+@require_POST
+def language_switch(request):
+    """Rule B5: the language link on every page. Django's `set_language` sets the cookie
+    and goes back; the choice is also stored on the holder, or, before sign-in, kept
+    in the session for the sign-in to store."""
+    response = set_language(request)
+    language = offered_language(request.POST.get("language"))
+    if language is None:
+        # set_language accepts any language Django knows; only those offered are kept.
+        response.cookies.pop(settings.LANGUAGE_COOKIE_NAME, None)
+    elif request.user.is_authenticated:
+        user_language_set(user=request.user, language=language)
+    else:
+        request.session[CHOSEN_BEFORE_SIGN_IN] = language
+    return response
 
 
 @login_required
@@ -54,7 +74,7 @@ def settings_profile(request):
         messages.success(request, _("Your profile was saved."))
         response = redirect("accounts:settings_profile")
         # rule B5: the language picked is the one LocaleMiddleware serves from now on
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
+        language_cookie_set(response, user.language)
         return response
     return _render_profile(request, form=form)
 

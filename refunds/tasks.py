@@ -8,7 +8,26 @@ from django.utils import timezone
 from django_tasks import task
 
 from .emails import send_holder_email
-from .models import Closure, HolderNotice
+from .models import Closure, HolderNotice, InactivityNotice
+
+
+def holder_email_of(record: Closure | InactivityNotice | HolderNotice) -> dict:
+    """The holder, template and context of the email `record` stands for (a closure's
+    confirmation, an inactivity notice, or any other notice): `send_holder_email` kwargs."""
+    if isinstance(record, Closure):
+        context = {"closure": record}
+        return {"user": record.account.holder, "template": "closure_confirmed", "context": context}
+    if isinstance(record, InactivityNotice):
+        from .services.inactivity import inactivity_notice_context
+
+        context = inactivity_notice_context(record, at=timezone.now())
+        return {"user": record.account.holder, "template": "inactivity_notice", "context": context}
+    from .services.statements import final_statement_context
+
+    context = {"closure": record.closure, "refund": record.refund}
+    if record.kind == HolderNotice.Kind.FINAL_STATEMENT:
+        context.update(final_statement_context(record.closure.final_statement))
+    return {"user": record.user, "template": record.kind, "context": context}
 
 
 @task()
@@ -23,11 +42,7 @@ def closure_confirmation_send(*, closure_id: int) -> None:
         )
         if closure.confirmation_emailed_at is not None:
             return
-        send_holder_email(
-            user=closure.account.holder,
-            template="closure_confirmed",
-            context={"closure": closure},
-        )
+        send_holder_email(**holder_email_of(closure))
         closure.confirmation_emailed_at = timezone.now()
         closure.save(update_fields=["confirmation_emailed_at"])
 
@@ -38,15 +53,6 @@ def inactivity_notice_send(*, notice_id: int) -> None:
     from .services.inactivity import inactivity_notice_email
 
     inactivity_notice_email(notice_id=notice_id, at=timezone.now())
-
-
-def _notice_context(notice: HolderNotice) -> dict:
-    from .services.statements import final_statement_context
-
-    context = {"closure": notice.closure, "refund": notice.refund}
-    if notice.kind == HolderNotice.Kind.FINAL_STATEMENT:
-        context.update(final_statement_context(notice.closure.final_statement))
-    return context
 
 
 @task()
@@ -61,9 +67,7 @@ def holder_notice_send(*, notice_id: int) -> None:
             )
             if notice.sent_at is not None:
                 return
-            send_holder_email(
-                user=notice.user, template=notice.kind, context=_notice_context(notice)
-            )
+            send_holder_email(**holder_email_of(notice))
             notice.sent_at = timezone.now()
             notice.save(update_fields=["sent_at"])
     except Exception as exc:

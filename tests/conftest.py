@@ -1,8 +1,10 @@
+import io
 import os
 import shutil
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 
 from refunds.gateway import FakeCardGateway
 
@@ -10,6 +12,12 @@ from refunds.gateway import FakeCardGateway
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _translations_compiled():
+    """Serve the Spanish catalogue as it stands in locale/, as `make install` does (B5)."""
+    call_command("compile_translations", stdout=io.StringIO())
 
 
 @pytest.fixture(autouse=True)

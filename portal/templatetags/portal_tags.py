@@ -1,6 +1,7 @@
 from django import template
 
 from portal import links
+from portal.dates import date_text
 from portal.display import business_zone_words, zone_words
 from portal.money import format_cents
 
@@ -29,3 +30,10 @@ def business_zone_label():
 def refund_status_url(reference, absolute=False):
     """`{% refund_status_url closure.reference %}`: the status page, reference filled in."""
     return links.refund_status_url(reference, absolute=absolute)
+
+
+@register.filter(expects_localtime=True)
+def long_date(value, style="day"):
+    """A day in the active language: `{{ refund.due_date|long_date:"weekday" }}` →
+    "Wednesday, December 2, 2026" or "miércoles, 2 de diciembre de 2026" (rule B5)."""
+    return date_text(value, style)

@@ -233,6 +233,7 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
         "number",
         "holder_name",
         "holder_email",
+        "holder_language",
         "status",
         "service_state",
         "closure_reference",
@@ -252,6 +253,7 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
     fields = [
         "holder_name",
         "holder_email",
+        "holder_language",
         "number",
         "status",
         "service_state",
@@ -261,7 +263,7 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
         "last_activity_at",
         "last_activity",
     ]
-    readonly_fields = ["holder_name", "holder_email", "last_activity"]
+    readonly_fields = ["holder_name", "holder_email", "holder_language", "last_activity"]
     inlines = [
         PhoneNumberInline,
         MailingAddressInline,
@@ -297,6 +299,11 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
     @admin.display(description="last activity was")
     def last_activity(self, account):
         return Activity.words(account.last_activity_kind)
+
+    @admin.display(description="language", ordering="holder__language")
+    def holder_language(self, account):
+        """Rule B5: the language the holder reads pages and emails in."""
+        return account.holder.language or "not chosen (English)"
 
     @admin.display(description="closure")
     def closure_reference(self, account):

@@ -16,7 +16,45 @@ from ..services.inactivity import (
     inactivity_closes_on,
     inactivity_letter_mark_mailed,
 )
+from ..services.notices import NotSentYet, holder_email_resend
 from .base import ReadOnlyAdmin, apply_to_each, audit_history, link
+
+
+def may_resend(request) -> bool:
+    """Support and refund operations write to holders; auditors only read."""
+    return request.user.has_perm("accounts.record_support_contact") or request.user.has_perm(
+        "refunds.move_refund"
+    )
+
+
+class ResendInHolderLanguage:
+    """Rule B5: the back office is in English, but shows each holder's language and
+    sends an email again in it. `holder_path` leads from the record to the holder."""
+
+    holder_path: str
+    actions = ["resend"]
+
+    @admin.display(description="holder's language")
+    def holder_language(self, record):
+        holder = record
+        for step in self.holder_path.split("__"):
+            holder = getattr(holder, step)
+        return holder.language or "not chosen (English)"
+
+    def has_resend_permission(self, request):
+        return may_resend(request)
+
+    @admin.action(description="Send again, in the holder's language", permissions=["resend"])
+    def resend(self, request, queryset):
+        apply_to_each(
+            request,
+            queryset,
+            lambda record: holder_email_resend(
+                record=record, actor=request.user, at=timezone.now()
+            ),
+            NotSentYet,
+            "Sent {done} of {total} again, each in the holder's language.",
+        )
 
 
 class SentFilter(admin.SimpleListFilter):
@@ -33,11 +71,13 @@ class SentFilter(admin.SimpleListFilter):
 
 
 @admin.register(HolderNotice)
-class HolderNoticeAdmin(ReadOnlyAdmin):
+class HolderNoticeAdmin(ResendInHolderLanguage, ReadOnlyAdmin):
+    holder_path = "user"
     list_display = [
         "kind",
         "closure_reference",
         "user",
+        "holder_language",
         "created_at",
         "sent_at",
         "attempts",
@@ -74,16 +114,18 @@ class HolderNoticeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(InactivityNotice)
-class InactivityNoticeAdmin(ReadOnlyAdmin):
+class InactivityNoticeAdmin(ResendInHolderLanguage, ReadOnlyAdmin):
+    holder_path = "account__holder"
     list_display = [
         "account",
+        "holder_language",
         "days_before",
         "closes_on",
         "inactive_since",
         "created_at",
         "sent_at",
     ]
-    list_select_related = ["account"]
+    list_select_related = ["account__holder"]
     list_filter = [SentFilter, "days_before"]
     search_fields = ["account__number", "account__holder__email"]
     search_help_text = "Account number or holder email"

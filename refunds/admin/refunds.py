@@ -36,6 +36,7 @@ from .base import (
     bulk_hidden,
     link,
 )
+from .notices import ResendInHolderLanguage
 
 S = Refund.Status
 
@@ -532,11 +533,13 @@ def hold_window(closure) -> str:
 
 
 @admin.register(Closure)
-class ClosureAdmin(ReadOnlyAdmin):
+class ClosureAdmin(ResendInHolderLanguage, ReadOnlyAdmin):
+    holder_path = "account__holder"
     list_display = [
         "reference",
         "account",
         "holder",
+        "holder_language",
         "reason",
         "closed_at",
         "refund",

@@ -2,9 +2,17 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 
-from ..models import Closure, HolderNotice, Refund
+from portal.audit import audit_record
+
+from ..emails import send_holder_email
+from ..models import Closure, HolderNotice, InactivityNotice, Refund
+
+
+class NotSentYet(Exception):
+    """The email has not gone out yet: `retry_pending_work` sends it, not a resend."""
 
 
 def holder_notice_queue(
@@ -27,3 +35,28 @@ def holder_notice_queue(
     if created:
         transaction.on_commit(lambda: holder_notice_send.enqueue(notice_id=notice.pk))
     return notice
+
+
+def holder_email_resend(
+    *, record: Closure | InactivityNotice | HolderNotice, actor, at: dt.datetime
+) -> None:
+    """Rule B5: staff send an email to a holder again (a closure's confirmation, an
+    inactivity notice or any other notice), in the holder's language as it is now."""
+    from ..tasks import holder_email_of
+
+    sent_at = record.confirmation_emailed_at if isinstance(record, Closure) else record.sent_at
+    if sent_at is None:
+        raise NotSentYet(f"{record} has not been sent yet; the retry job will send it.")
+    email = holder_email_of(record)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="email.resent",
+            target=record,
+            after={
+                "template": email["template"],
+                "language": email["user"].language or settings.LANGUAGE_CODE,
+            },
+            at=at,
+        )
+        send_holder_email(**email)

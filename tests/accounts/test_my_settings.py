@@ -38,13 +38,13 @@ def test_the_language_is_stored_on_the_user_and_used_from_then_on(client):
 
 
 def test_only_a_language_the_portal_offers_is_accepted(client):
-    user = UserFactory()
+    user = UserFactory(language="es")
     client.force_login(user)
     response = client.post(URL, {"first_name": "Ana", "last_name": "Ruiz", "language": "xx"})
     assert response.status_code == 200
     assert "Select a valid choice." in response.content.decode()
     user.refresh_from_db()
-    assert user.language == "en"
+    assert user.language == "es"
 
 
 @pytest.mark.parametrize("typed", ["(512) 555-0142", "1-512-555-0142", "512.555.0142"])
