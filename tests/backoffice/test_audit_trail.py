@@ -29,7 +29,7 @@ from portal.models import AuditEvent
 from refunds.services import transitions as t
 from tests.factories import UserFactory
 from tests.factories.refunds import RefundFactory
-from tests.helpers import manage_in_production
+from tests.helpers import execute_as_owner, manage_in_production
 
 pytestmark = pytest.mark.django_db
 
@@ -92,10 +92,10 @@ def _behind_the_apps_back(sql, params):
         if connection.vendor == "postgresql":
             # Run the deferred foreign key checks first: ALTER TABLE waits for none.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE portal_auditevent DISABLE TRIGGER {TRIGGER}")
-        cursor.execute(sql, params)
+            execute_as_owner(cursor, f"ALTER TABLE portal_auditevent DISABLE TRIGGER {TRIGGER}")
+        execute_as_owner(cursor, sql, params)
         if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE portal_auditevent ENABLE TRIGGER {TRIGGER}")
+            execute_as_owner(cursor, f"ALTER TABLE portal_auditevent ENABLE TRIGGER {TRIGGER}")
 
 
 def _rewrite(events, *, after, key_id, keys):
@@ -360,7 +360,7 @@ def test_postgresql_refuses_update_and_delete_whoever_asks(trail, sql):
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
-        cursor.execute(sql)
+        execute_as_owner(cursor, sql)
     assert AuditEvent.objects.count() == 4
 
 
