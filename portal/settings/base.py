@@ -177,3 +177,46 @@ LOGGING = {
 
 # --- back office (SPEC §3): an uncashed refund check goes stale this many days after issue ---
 STALE_CHECK_DAYS = env.int("STALE_CHECK_DAYS", default=180)
+
+# --- hardening (issue 9): unreadable input refused, no caching of personal answers,
+# browser features denied, and how long a sign-in lasts ---
+_after_messages = MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1
+MIDDLEWARE[_after_messages:_after_messages] = [
+    "portal.middleware.RefuseNulMiddleware",
+    "accounts.middleware.SessionLimitsMiddleware",
+]
+MIDDLEWARE += [
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "portal.middleware.NoStoreMiddleware",
+]
+# The portal needs no device or sensor, and takes no payment through the browser.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+# Staff: 30 minutes idle; holders: 15 (shared family phones, and a session can redirect
+# a refund check); everyone: 12 hours in all (accounts.middleware.SessionLimitsMiddleware).
+STAFF_SESSION_IDLE_SECONDS = 30 * 60
+HOLDER_SESSION_IDLE_SECONDS = 15 * 60
+SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
