@@ -32,7 +32,9 @@ SORTS = {"sort_out_of_range": "999", "sort_garbage": "x.-.1"}
 
 CORPUS = {**TEXT, **AMOUNTS, **DATES}
 # For list filters, sort keys and page numbers: the worst of the text and the numbers.
-WORST = {k: CORPUS[k] for k in ("xss", "nul", "invalid_utf8", "long", "far_future", "huge")}
+WORST = {
+    k: CORPUS[k] for k in ("xss", "nul", "invalid_utf8", "long", "far_future", "impossible", "huge")
+}
 LIST_PARAMS = {**PAGES, **SORTS, **{k: TEXT[k] for k in ("xss", "nul")}}
 
 # Seen in a page, any of these means something typed came back raw (lower-cased body).

@@ -363,3 +363,58 @@ def test_the_address_choice_page_escapes_what_was_typed(client, holder):
     assert "We suggest" in html
     assert '<input type="hidden" name="line2" value="Apt 4 &amp; 5"' in html
     assert '<input type="hidden" name="city" value="O&#x27;Fallon"' in html
+
+
+def test_staff_money_forms(signed_in, back_office_rows):
+    """The forms Refund operations type amounts, dates, check numbers and reasons into,
+    and a bulk action's selection (SPEC §3, §4)."""
+    client = signed_in(REFUND_OPERATIONS)
+    statement = FinalStatementFactory()
+    refund = RefundFactory()
+
+    def tool(model, pk, name):
+        return reverse(f"admin:{model}_actions", kwargs={"pk": pk, "tool": name})
+
+    forms = [
+        Form(
+            "record payment",
+            tool("accounts_directbillstatement", statement.pk, "record_payment"),
+            {"apply": "1", "amount": "5.00", "paid_at": f"{TODAY.isoformat()}T10:00"},
+        ),
+        Form(
+            "write off",
+            tool("accounts_directbillstatement", statement.pk, "write_off"),
+            {"apply": "1", "reason": "Holder passed away"},
+        ),
+        Form(
+            "mark issued",
+            tool("refunds_refund", refund.pk, "mark_issued"),
+            {"apply": "1", "check_number": "204511", "issued_on": TODAY.isoformat()},
+        ),
+        Form(
+            "bulk mark mailed",
+            reverse("admin:refunds_refund_changelist"),
+            {
+                "action": "bulk_mark_mailed",
+                "_selected_action": str(refund.pk),
+                "apply": "1",
+                "mailed_on": TODAY.isoformat(),
+            },
+        ),
+    ]
+    problems = sweep(client, forms)
+    assert not problems, "\n".join(problems)
+
+
+def test_a_tampered_bulk_selection_is_refused_in_plain_words(signed_in):
+    refund = RefundFactory(issued=True)
+    url = reverse("admin:refunds_refund_changelist")
+    response = signed_in(REFUND_OPERATIONS).post(
+        url,
+        {"action": "bulk_mark_mailed", "_selected_action": [str(refund.pk), "1 OR 1=1"]}
+        | {"apply": "1", "mailed_on": TODAY.isoformat()},
+        follow=True,
+    )
+    assert "The selected rows could not be read. Select them again." in response.content.decode()
+    refund.refresh_from_db()
+    assert refund.mailed_on is None
