@@ -1,7 +1,8 @@
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Hidden, Layout, Submit
+from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from localflavor.us.forms import USStateField, USStateSelect, USZipCodeField
@@ -30,6 +31,15 @@ class ProfileForm(forms.ModelForm):
         self.helper.add_input(Submit("save", _("Save")))
 
 
+# What a mailing address is written with: letters (any language), digits, spaces and the
+# punctuation of addresses. Markup, template syntax, emoji and invisible characters
+# cannot be printed on an envelope, so they are refused in plain words.
+address_text = RegexValidator(
+    r"^[\w\s#&'’,./()-]*\Z",
+    _("Use only letters, numbers, spaces and . , # / - ' & ( )"),
+)
+
+
 def _plain_upper(value: str) -> str:
     return " ".join(value.split()).upper()
 
@@ -41,17 +51,20 @@ class AddressForm(forms.Form):
     line1 = forms.CharField(
         label=_("Street address"),
         max_length=100,
+        validators=[address_text],
         widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
     )
     line2 = forms.CharField(
         label=_("Apartment, suite or unit"),
         max_length=100,
         required=False,
+        validators=[address_text],
         widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
     )
     city = forms.CharField(
         label=_("City"),
         max_length=60,
+        validators=[address_text],
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
     state = USStateField(label=_("State"), widget=USStateSelect())
@@ -100,17 +113,6 @@ class AddressForm(forms.Form):
             )
             if line
         ]
-
-    @property
-    def hidden_helper(self) -> FormHelper:
-        """Renders the cleaned address as hidden inputs, to carry it to the next POST."""
-        helper = FormHelper()
-        helper.form_tag = False
-        helper.disable_csrf = True
-        helper.layout = Layout(
-            *(Hidden(self.add_prefix(name), self.cleaned_data[name]) for name in FIELDS)
-        )
-        return helper
 
 
 SUGGESTED_PREFIX = "suggested"

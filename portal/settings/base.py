@@ -44,10 +44,18 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # unreadable input refused before any view; idle and absolute sign-in limits
+    "portal.middleware.RefuseNulMiddleware",
+    "accounts.middleware.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.StaffMFARequiredMiddleware",
+    # staff read times in the business time zone
+    "portal.middleware.AdminBusinessTimeZoneMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # no caching of personal answers
+    "portal.middleware.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -213,5 +221,36 @@ ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default=None)
 # Links in emails are built on this, never on the request's Host header.
 PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000")
 
-# --- staff see the admin's times in the business time zone ---
-MIDDLEWARE += ["portal.middleware.AdminBusinessTimeZoneMiddleware"]
+# --- hardening (issue 9): unreadable input refused, no caching of personal answers,
+# browser features denied, and how long a sign-in lasts ---
+# The portal needs no device or sensor, and takes no payment through the browser.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+# Staff: 30 minutes idle; holders: 15 (shared family phones, and a session can redirect
+# a refund check); everyone: 12 hours in all (accounts.middleware.SessionLimitsMiddleware).
+STAFF_SESSION_IDLE_SECONDS = 30 * 60
+HOLDER_SESSION_IDLE_SECONDS = 15 * 60
+SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS

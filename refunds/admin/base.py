@@ -2,7 +2,10 @@
 
 import datetime as dt
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -15,11 +18,28 @@ FORM_PAGE = {"methods": ("GET", "POST"), "button_type": "a"}
 POST_BUTTON = {"methods": ("POST",), "button_type": "form"}
 
 
+# A row id as a bulk action's selection carries it (every model here has integer ids).
+SELECTED_ID = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Money records are written only by services (buttons and actions), never by
     editing a form: nobody, superuser included, adds, edits or deletes them here."""
 
     show_full_result_count = False
+
+    def response_action(self, request, queryset):
+        """A selection that is not a list of row ids (a form tampered with) is refused
+        in plain words; Django would filter on it and fail with a 500."""
+        try:
+            for value in request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME):
+                SELECTED_ID.clean(value)
+        except ValidationError:
+            self.message_user(
+                request, "The selected rows could not be read. Select them again.", messages.ERROR
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -1,11 +1,13 @@
 """Forms of the back office's intermediate pages: what staff type before a move."""
 
+import datetime as dt
 from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 from localflavor.us.forms import USStateField, USStateSelect, USZipCodeField
 
+from accounts.forms import address_text
 from portal.business_calendar import business_date, business_zone
 from portal.money import decimal_to_cents
 
@@ -78,9 +80,11 @@ class EscheatForm(forms.Form):
 class AddressForm(forms.Form):
     """The corrected address a check is reissued to (rule B3), checked as in D2."""
 
-    line1 = forms.CharField(label="Address line 1", max_length=100)
-    line2 = forms.CharField(label="Address line 2", max_length=100, required=False)
-    city = forms.CharField(label="City", max_length=60)
+    line1 = forms.CharField(label="Address line 1", max_length=100, validators=[address_text])
+    line2 = forms.CharField(
+        label="Address line 2", max_length=100, required=False, validators=[address_text]
+    )
+    city = forms.CharField(label="City", max_length=60, validators=[address_text])
     state = USStateField(label="State", widget=USStateSelect)
     zip_code = USZipCodeField(label="ZIP code")
     reason = forms.CharField(
@@ -110,6 +114,11 @@ class SupportNoteForm(forms.Form):
     text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 5, "cols": 60}))
 
 
+# An export's dates: the portal holds nothing older, and an end date past the last one
+# cannot be turned into the moment the next day starts (9999-12-31 was a 500).
+EXPORT_DATES = (dt.date(2000, 1, 1), dt.date(2099, 12, 31))
+
+
 class ExportForm(forms.Form):
     export = forms.ChoiceField(
         label="Export", choices=[(key, exporter.label) for key, exporter in EXPORTERS.items()]
@@ -123,9 +132,19 @@ class ExportForm(forms.Form):
     date_from = forms.DateField(label="From", widget=DateInput)
     date_to = forms.DateField(label="To (inclusive)", widget=DateInput, initial=_today)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("date_from", "date_to"):
+            self.fields[name].widget.attrs.update(
+                min=EXPORT_DATES[0].isoformat(), max=EXPORT_DATES[1].isoformat()
+            )
+
     def clean(self):
         cleaned = super().clean()
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        for date in (date_from, date_to):
+            if date and not EXPORT_DATES[0] <= date <= EXPORT_DATES[1]:
+                raise forms.ValidationError("Pick dates from 1 January 2000 to 31 December 2099.")
         if date_from and date_to and date_from > date_to:
             raise forms.ValidationError("The start date is after the end date.")
         return cleaned
