@@ -1,6 +1,5 @@
 """Forms of the back office's intermediate pages: what staff type before a move."""
 
-import datetime as dt
 from decimal import Decimal
 
 from django import forms
@@ -8,6 +7,7 @@ from django.utils import timezone
 from localflavor.us.forms import USStateField, USStateSelect, USZipCodeField
 
 from accounts.forms import address_text
+from portal.admin_filters import DATE_BOUNDS, DATE_BOUNDS_MESSAGE
 from portal.business_calendar import business_date, business_zone
 from portal.money import decimal_to_cents
 
@@ -114,11 +114,6 @@ class SupportNoteForm(forms.Form):
     text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 5, "cols": 60}))
 
 
-# An export's dates: the portal holds nothing older, and an end date past the last one
-# cannot be turned into the moment the next day starts (9999-12-31 was a 500).
-EXPORT_DATES = (dt.date(2000, 1, 1), dt.date(2099, 12, 31))
-
-
 class ExportForm(forms.Form):
     export = forms.ChoiceField(
         label="Export", choices=[(key, exporter.label) for key, exporter in EXPORTERS.items()]
@@ -136,15 +131,15 @@ class ExportForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ("date_from", "date_to"):
             self.fields[name].widget.attrs.update(
-                min=EXPORT_DATES[0].isoformat(), max=EXPORT_DATES[1].isoformat()
+                min=DATE_BOUNDS[0].isoformat(), max=DATE_BOUNDS[1].isoformat()
             )
 
     def clean(self):
         cleaned = super().clean()
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
         for date in (date_from, date_to):
-            if date and not EXPORT_DATES[0] <= date <= EXPORT_DATES[1]:
-                raise forms.ValidationError("Pick dates from 1 January 2000 to 31 December 2099.")
+            if date and not DATE_BOUNDS[0] <= date <= DATE_BOUNDS[1]:
+                raise forms.ValidationError(DATE_BOUNDS_MESSAGE)
         if date_from and date_to and date_from > date_to:
             raise forms.ValidationError("The start date is after the end date.")
         return cleaned

@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_object_actions import DjangoObjectActions, action
-from rangefilter.filters import DateRangeFilterBuilder
 
 from accounts.forms import AddressForm
+from portal.admin_filters import date_range_filter
 from portal.money import format_cents
 
 from ..models import HeldFunds
@@ -44,7 +44,7 @@ class HeldFundsAdmin(DjangoObjectActions, ReadOnlyAdmin):
     list_select_related = ["closure__account__holder"]
     list_filter = [
         "status",
-        ("held_since", DateRangeFilterBuilder(title="held since")),
+        ("held_since", date_range_filter("held since")),
         "remitted_to_state",
     ]
     search_fields = [

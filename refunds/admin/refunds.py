@@ -9,9 +9,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django_object_actions import DjangoObjectActions, action
-from rangefilter.filters import DateRangeFilterBuilder
 
 from accounts.models import TopUpEnrolment
+from portal.admin_filters import date_range_filter
 from portal.business_calendar import business_date
 from portal.money import format_cents
 
@@ -172,7 +172,7 @@ class RefundAdmin(DjangoObjectActions, ReadOnlyAdmin):
     list_filter = [
         "status",
         "method",
-        ("due_date", DateRangeFilterBuilder(title="due date")),
+        ("due_date", date_range_filter("due date")),
         ("closure__account__service_state", admin.ChoicesFieldListFilter),
         OverdueFilter,
         "needs_review",
@@ -550,7 +550,7 @@ class ClosureAdmin(ResendInHolderLanguage, ReadOnlyAdmin):
     list_filter = [
         "reason",
         "direct_bill_outcome",
-        ("closed_at", DateRangeFilterBuilder(title="closed")),
+        ("closed_at", date_range_filter("closed")),
     ]
     search_fields = ["reference", "account__number", "account__holder__email"]
     search_help_text = "Closure reference, account number or holder email"

@@ -10,9 +10,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django_object_actions import DjangoObjectActions, action
-from rangefilter.filters import DateRangeFilterBuilder
 
 from accounts.models import DirectBillCharge, DirectBillPayment, DirectBillStatement
+from portal.admin_filters import date_range_filter
 from portal.business_calendar import business_zone
 from portal.money import format_cents
 
@@ -81,8 +81,8 @@ class DirectBillStatementAdmin(DjangoObjectActions, ReadOnlyAdmin):
     list_filter = [
         "is_final",
         "status",
-        ("statement_date", DateRangeFilterBuilder(title="statement date")),
-        ("due_date", DateRangeFilterBuilder(title="due date")),
+        ("statement_date", date_range_filter("statement date")),
+        ("due_date", date_range_filter("due date")),
     ]
     search_fields = ["direct_bill__account__number", "direct_bill__account__holder__email"]
     search_help_text = "Account number or holder email"
