@@ -1,4 +1,4 @@
-"""SPEC §5 on PostgreSQL: the app's own login may only INSERT and SELECT on the audit trail.
+"""Rule S5.audit on PostgreSQL: the app's own login may only INSERT and SELECT on the audit trail.
 
 The suite itself connects as the role that owns the tables (in CI `portal_owner`, made by
 `create_db_roles`; locally whoever DATABASE_URL names). These tests apply the app role's
