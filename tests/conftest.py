@@ -88,7 +88,7 @@ def _clear_cache():
 
 @pytest.fixture(autouse=True)
 def _audit_checkpoints_in_tmp(settings, tmp_path):
-    """Sweeps write audit checkpoints (SPEC §5); each test keeps its own, out of the tree."""
+    """Sweeps write audit checkpoints (rule S5.audit); each test keeps its own, out of the tree."""
     settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
 
 

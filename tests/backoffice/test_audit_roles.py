@@ -1,4 +1,4 @@
-"""SPEC §5 on PostgreSQL: the app's own login may only INSERT and SELECT on the audit trail.
+"""Rule S5.audit on PostgreSQL: the app's own login may only INSERT and SELECT on the audit trail.
 
 In CI the whole suite runs logged in as the app role (tests/conftest.py); locally it runs
 as whoever DATABASE_URL names, and these tests first apply the app role's grants with

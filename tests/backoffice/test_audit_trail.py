@@ -1,4 +1,4 @@
-"""SPEC §5: the audit trail is append-only and tamper-evident, even to the database login."""
+"""Rule S5.audit: the audit trail is append-only and tamper-evident, even to the database login."""
 
 import datetime as dt
 import hashlib
@@ -132,7 +132,7 @@ def test_a_row_edited_behind_the_apps_back_is_reported(trail):
     ids=["hmac-with-a-wrong-key", "plain-sha256"],
 )
 def test_a_chain_recomputed_without_the_key_is_reported(trail, key_id, keys):
-    """SPEC §5: a rewritten row whose chain was recomputed (HMAC with a wrong key, or plain
+    """Rule S5.audit: a rewritten row whose chain was recomputed (HMAC with a wrong key, or plain
     SHA-256 as before keys existed) is reported, and the checkpoint no longer holds."""
     checkpoint()
     _rewrite(trail[2:], after={"status": "cashed"}, key_id=key_id, keys=keys)

@@ -1,4 +1,4 @@
-"""Exports for auditors (SPEC §5): the right rows for the dates, money in dollars,
+"""Exports for auditors (rule S5.exports): the right rows for the dates, money in dollars,
 formulas defused, CSV and XLSX, and every export on record."""
 
 import csv
@@ -145,7 +145,7 @@ def test_closures_final_statements_and_the_audit_trail_export(auditor):
     trail = csv_rows(export(auditor, "audit_trail"))
     assert [row["Action"] for row in trail] == ["export.closures", "export.final_statements"]
     assert trail[0]["After"].startswith('{"export": "closures"')
-    assert {row["Key id"] for row in trail} == {"dev"}  # SPEC §5: auditors verify per key
+    assert {row["Key id"] for row in trail} == {"dev"}  # rule S5.audit: verified per key
 
 
 def test_xlsx_has_the_same_rows_money_as_numbers_and_no_formulas(auditor):

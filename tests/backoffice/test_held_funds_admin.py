@@ -1,4 +1,4 @@
-"""Held funds in the back office (rules N4, N5, B6; SPEC §5): Refund operations hold a
+"""Held funds in the back office (rules N4, N5, B6, S5.roles): Refund operations hold a
 check's money, record the owner notice and the final disposition, and send the money
 to an address the holder gives; Support and Auditors see it all and change nothing."""
 

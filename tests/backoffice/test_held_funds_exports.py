@@ -1,4 +1,4 @@
-"""Exports of held funds (SPEC §5, rule N4) and the unclaimed property report (rule B6):
+"""Exports of held funds (rules S5.exports, N4) and the unclaimed property report (rule B6):
 the right rows for the dates, owner by owner, money in dollars, formulas defused."""
 
 import datetime as dt

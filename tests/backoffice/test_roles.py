@@ -1,4 +1,4 @@
-"""SPEC §5: each staff role can do exactly what it is for, and is refused the rest."""
+"""Rule S5.roles: each staff role can do exactly what it is for, and is refused the rest."""
 
 import pytest
 from django.contrib import admin

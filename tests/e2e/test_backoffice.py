@@ -1,5 +1,6 @@
-"""The back office in a real browser (SPEC §3, §5): refund operations take a check from
-printing to a reissue at a corrected address; the auditor exports the check register."""
+"""The back office in a real browser (SPEC §3, rules S5.roles, S5.exports): refund
+operations take a check from printing to a reissue at a corrected address; the auditor
+exports the check register."""
 
 import csv
 

@@ -82,7 +82,7 @@ def test_card_holder_gets_the_whole_remaining_balance_back_on_the_card():
     # rule E4: online card -> card refund of all that is left, due in 3 business days.
     refund = closure.refunds.get()
     assert refund.method == Refund.Method.CARD
-    assert refund.amount_cents == 3830
+    assert refund.amount_cents == 3830  # rule B4: the whole $38.30, no fee taken
     assert refund.status == Refund.Status.PENDING
     assert (refund.card_brand, refund.card_last4) == ("Visa", "4242")
     assert refund.due_date == dt.date(2026, 11, 19)  # Thursday
@@ -168,6 +168,7 @@ def test_no_deposit_at_all_means_a_check_flagged_for_review():
     ],
 )
 def test_card_due_date_skips_weekends_and_federal_reserve_holidays(closed_at, due):
+    """Rules E4, S0: business days skip Federal Reserve holidays, counted in Chicago."""
     ac = prepaid(deposits=[(1000, None, 5)], at=closed_at)
     refund = closure_confirm(account=ac.account, actor=None, at=closed_at).refunds.get()
     assert refund.due_date == due

@@ -274,6 +274,7 @@ def test_cancel_changes_nothing(client, card_holder):
 
 
 def test_records_download_has_deposits_and_calls(client, card_holder):
+    """Rule B1: the holder's records as CSV, to keep after the account is closed."""
     signed_in(client, card_holder)
     response = client.get(url("records_csv"))
     assert response["Content-Type"].startswith("text/csv")
