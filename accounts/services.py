@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit import audit_record
+from portal.db import locked
 
 from .language import offered_language
 from .models import (
@@ -77,7 +78,7 @@ def account_keep_open(*, account: CustomerAccount, actor, at: dt.datetime) -> Cu
 
 
 def _lock_open_account(account_id: int) -> CustomerAccount:
-    account = CustomerAccount.objects.select_for_update().get(pk=account_id)
+    account = locked(CustomerAccount, pk=account_id)
     if not account.is_open:
         raise AccountClosed(f"Account {account.number} is closed.")
     return account
@@ -144,7 +145,7 @@ def address_change(
 ) -> MailingAddress:
     """Put a new address on record; the old one stays as history (`replaced_at`)."""
     with transaction.atomic():
-        account = CustomerAccount.objects.select_for_update().get(pk=account.pk)
+        account = locked(CustomerAccount, pk=account.pk)
         current = account.addresses.filter(replaced_at__isnull=True).first()
         before = current.as_dict() if current else {}
         if current:
@@ -195,7 +196,7 @@ def phone_number_add(
 def phone_number_remove(*, phone_number: PhoneNumber, actor, at: dt.datetime) -> None:
     """Remove a number from the account; the last one stays (`LastPhoneNumber`)."""
     with transaction.atomic():
-        account = CustomerAccount.objects.select_for_update().get(pk=phone_number.account_id)
+        account = locked(CustomerAccount, pk=phone_number.account_id)
         if not account.phone_numbers.exclude(pk=phone_number.pk).exists():
             raise LastPhoneNumber(f"Account {account.number} needs at least one phone number.")
         phone_number.delete()

@@ -6,6 +6,8 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from portal.db import locked
+
 from ..gateway import CardGatewayUnavailable, CardRefundDeclined, get_card_gateway
 from ..models import HolderNotice, Refund
 from .held_funds import held_funds_from_refund
@@ -31,7 +33,7 @@ def card_refund_submit(*, refund_id: int, now: dt.datetime | None = None) -> Ref
     """
     now = now or timezone.now()
     with transaction.atomic():
-        refund = Refund.objects.select_for_update(of=("self",)).get(pk=refund_id)
+        refund = locked(Refund, pk=refund_id)
         if refund.method != Refund.Method.CARD or refund.status != Refund.Status.PENDING:
             return refund
         if refund.next_attempt_at is not None and refund.next_attempt_at > now:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.services import Activity, account_record_activity
 from portal.audit import audit_record
+from portal.db import locked
 from portal.links import absolute_url
 
 from ..emails import send_holder_email
@@ -68,10 +69,8 @@ def _token_hash(token: str) -> str:
 
 
 def _lock(change: AddressChangeRequest) -> AddressChangeRequest:
-    return (
-        AddressChangeRequest.objects.select_for_update(of=("self",))
-        .select_related("closure__account__holder")
-        .get(pk=change.pk)
+    return locked(
+        AddressChangeRequest.objects.select_related("closure__account__holder"), pk=change.pk
     )
 
 
@@ -111,11 +110,7 @@ def address_change_request_create(
     at = at or timezone.now()
     with transaction.atomic():
         # One request at a time per closure: two submissions at once queue up here.
-        closure = (
-            Closure.objects.select_for_update(of=("self",))
-            .select_related("account__holder")
-            .get(pk=closure.pk)
-        )
+        closure = locked(Closure.objects.select_related("account__holder"), pk=closure.pk)
         item = claimable(closure)
         if item is None:
             raise AddressChangeRefused("There is nothing left to send to a new address.")
@@ -151,7 +146,7 @@ def address_change_request_email_link(*, change_id: int, at: dt.datetime | None 
     keeps nothing, so `retry_pending_work` sends a fresh link."""
     at = at or timezone.now()
     with transaction.atomic():
-        change = AddressChangeRequest.objects.select_for_update(of=("self",)).get(pk=change_id)
+        change = locked(AddressChangeRequest, pk=change_id)
         holder = change.closure.account.holder
         if change.status != S.AWAITING_CONFIRMATION or change.emailed_at or not holder.email:
             return

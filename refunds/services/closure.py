@@ -32,6 +32,7 @@ from accounts.selectors import (
 )
 from portal.audit import audit_record
 from portal.business_calendar import add_business_days, add_calendar_days, business_date
+from portal.db import locked
 
 from ..models import Closure, Refund, new_closure_reference
 from ..selectors import check_reason
@@ -197,9 +198,7 @@ def closure_confirm(
     """
     at = at or timezone.now()
     with transaction.atomic():
-        account = (
-            CustomerAccount.objects.select_for_update().select_related("holder").get(pk=account.pk)
-        )
+        account = locked(CustomerAccount.objects.select_related("holder"), pk=account.pk)
         existing = Closure.objects.filter(account=account).first()
         if existing is not None:
             return existing

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.services import Activity, account_record_activity
 from portal.audit import audit_record
+from portal.db import locked
 
 from ..models import HeldFunds, HolderNotice, Refund
 from .notices import holder_notice_queue
@@ -20,10 +21,8 @@ class HeldFundsRefused(Exception):
 
 
 def _lock(held_funds: HeldFunds) -> HeldFunds:
-    return (
-        HeldFunds.objects.select_for_update(of=("self",))
-        .select_related("closure__account__holder", "refund")
-        .get(pk=held_funds.pk)
+    return locked(
+        HeldFunds.objects.select_related("closure__account__holder", "refund"), pk=held_funds.pk
     )
 
 

@@ -17,7 +17,7 @@ from accounts.models import CustomerAccount, MailingAddress
 from accounts.selectors import current_address
 from portal.audit import audit_record
 from portal.business_calendar import business_date
-from portal.db import for_each_locked
+from portal.db import for_each_locked, locked
 from portal.links import absolute_url
 
 from ..emails import send_holder_email
@@ -221,11 +221,7 @@ def inactive_accounts_close(*, now: dt.datetime | None = None) -> list[Closure]:
 
 
 def _lock_notice(notice_id: int) -> InactivityNotice:
-    return (
-        InactivityNotice.objects.select_for_update(of=("self",))
-        .select_related("account__holder")
-        .get(pk=notice_id)
-    )
+    return locked(InactivityNotice.objects.select_related("account__holder"), pk=notice_id)
 
 
 def _is_current(notice: InactivityNotice) -> bool:

@@ -17,6 +17,7 @@ from accounts.models import DirectBill, DirectBillPayment, DirectBillStatement
 from accounts.selectors import unbilled_cents, unbilled_charges
 from portal.audit import audit_record
 from portal.business_calendar import add_calendar_days, business_date
+from portal.db import locked
 from portal.models import AuditEvent
 from portal.money import format_cents
 
@@ -45,10 +46,8 @@ def describe(statement: DirectBillStatement) -> str:
 
 
 def _lock(statement: DirectBillStatement) -> DirectBillStatement:
-    return (
-        DirectBillStatement.objects.select_for_update(of=("self",))
-        .select_related("direct_bill__account")
-        .get(pk=statement.pk)
+    return locked(
+        DirectBillStatement.objects.select_related("direct_bill__account"), pk=statement.pk
     )
 
 
@@ -191,10 +190,8 @@ def final_statement_issue(*, closure: Closure, at: dt.datetime) -> DirectBillSta
     nothing outstanding, Direct Bill closes with no invoice (returns None). Safe to
     run again: a closure already settled returns its statement."""
     with transaction.atomic():
-        closure = (
-            Closure.objects.select_for_update(of=("self",))
-            .select_related("account", "final_statement")
-            .get(pk=closure.pk)
+        closure = locked(
+            Closure.objects.select_related("account", "final_statement"), pk=closure.pk
         )
         outcome = closure.direct_bill_outcome
         if outcome in (
@@ -210,7 +207,7 @@ def final_statement_issue(*, closure: Closure, at: dt.datetime) -> DirectBillSta
                 f"Closure {closure.reference} is held until {closure.direct_bill_hold_from} "
                 "so unbilled calls can clear (rule E5)."
             )
-        direct_bill = DirectBill.objects.select_for_update().get(account=closure.account)
+        direct_bill = locked(DirectBill, account=closure.account)
         unbilled = unbilled_charges(direct_bill)
         total = unbilled_cents(direct_bill)
         statement = None

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.models import CustomerAccount, SupportNote
 from accounts.services import Activity, account_record_activity
 from portal.audit import audit_record
+from portal.db import locked
 
 # A second click within this window is the same note or the same call, not a new one.
 DOUBLE_SUBMIT_WINDOW = dt.timedelta(minutes=1)
@@ -25,7 +26,7 @@ def support_note_add(*, account: CustomerAccount, author, text: str, at=None) ->
         raise SupportRefused("A note needs some text.")
     at = at or timezone.now()
     with transaction.atomic():
-        account = CustomerAccount.objects.select_for_update().get(pk=account.pk)
+        account = locked(CustomerAccount, pk=account.pk)
         same = SupportNote.objects.filter(
             account=account, author=author, text=text, created_at__gte=at - DOUBLE_SUBMIT_WINDOW
         ).first()
@@ -47,7 +48,7 @@ def support_contact_record(*, account: CustomerAccount, actor, at=None) -> bool:
     restarts the 180 days. Returns False when this call was recorded already."""
     at = at or timezone.now()
     with transaction.atomic():
-        account = CustomerAccount.objects.select_for_update().get(pk=account.pk)
+        account = locked(CustomerAccount, pk=account.pk)
         if (
             account.last_activity_kind == Activity.SUPPORT_CONTACT
             and account.last_activity_at >= at - DOUBLE_SUBMIT_WINDOW

@@ -19,6 +19,7 @@ from accounts.address_verification import NOT_A_STREET_LINE, is_street_line
 from accounts.selectors import current_address
 from portal.audit import audit_record
 from portal.business_calendar import add_calendar_days, business_date
+from portal.db import locked
 from portal.money import format_cents
 
 from ..models import HolderNotice, Refund
@@ -73,11 +74,7 @@ def _required(value: str, what: str) -> str:
 
 
 def _lock(refund: Refund) -> Refund:
-    return (
-        Refund.objects.select_for_update(of=("self",))
-        .select_related("closure__account__holder")
-        .get(pk=refund.pk)
-    )
+    return locked(Refund.objects.select_related("closure__account__holder"), pk=refund.pk)
 
 
 def _apply(locked: Refund, *, actor, target: str, at, reason: str = "", changes=None) -> Refund:
