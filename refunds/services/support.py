@@ -8,14 +8,16 @@ from django.utils import timezone
 
 from accounts.models import CustomerAccount, SupportNote
 from accounts.services import Activity, account_record_activity
-from portal.audit import audit_record
+from portal.actors import Actor
+from portal.audit import AuditAction, audit_record
 from portal.db import locked
+from portal.errors import Refused
 
 # A second click within this window is the same note or the same call, not a new one.
 DOUBLE_SUBMIT_WINDOW = dt.timedelta(minutes=1)
 
 
-class SupportRefused(Exception):
+class SupportRefused(Refused):
     """Nothing was written."""
 
 
@@ -35,7 +37,7 @@ def support_note_add(*, account: CustomerAccount, author, text: str, at=None) ->
         note = SupportNote.objects.create(account=account, author=author, created_at=at, text=text)
         audit_record(
             actor=author,
-            action="account.note_added",
+            action=AuditAction.ACCOUNT_NOTE_ADDED,
             target=account,
             after={"note": note.pk, "text": text},
             at=at,
@@ -43,7 +45,7 @@ def support_note_add(*, account: CustomerAccount, author, text: str, at=None) ->
     return note
 
 
-def support_contact_record(*, account: CustomerAccount, actor, at=None) -> bool:
+def support_contact_record(*, account: CustomerAccount, actor: Actor, at=None) -> bool:
     """Rule N2: the holder contacting support about the account is activity and
     restarts the 180 days. Returns False when this call was recorded already."""
     at = at or timezone.now()
@@ -61,7 +63,7 @@ def support_contact_record(*, account: CustomerAccount, actor, at=None) -> bool:
         account_record_activity(account=account, kind=Activity.SUPPORT_CONTACT, at=at)
         audit_record(
             actor=actor,
-            action="account.support_contact",
+            action=AuditAction.ACCOUNT_SUPPORT_CONTACT,
             target=account,
             before=before,
             after={
