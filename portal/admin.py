@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from .admin_filters import date_range_filter
-from .display import code_words
+from .audit import AuditAction
 from .models import AuditEvent
 
 
@@ -43,7 +43,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="action", ordering="action")
     def what(self, event):
-        return code_words(event.action)
+        return AuditAction.words(event.action)
 
     @admin.display(description="before")
     def before_json(self, event):

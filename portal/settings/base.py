@@ -3,10 +3,14 @@
 from pathlib import Path
 
 import environ
+from django.contrib.messages import constants as messages
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
+
+# The business's numbers with their rule ids (issue 12): one module, read by code and pages.
+from .business import *  # noqa: E402, F403
 
 SECRET_KEY = env("SECRET_KEY", default="insecure-dev-key-change-me-in-production-0123456789")
 DEBUG = env.bool("DEBUG", default=False)
@@ -56,6 +60,8 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # no caching of personal answers
     "portal.middleware.NoStoreMiddleware",
+    # a service's refusal ("refused, nothing changed") is a message, never a 500
+    "portal.middleware.RefusedMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -120,11 +126,9 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "reauthenticate": "10/m/user",
     "confirm_email": "1/3m/key",
-    # rule B2: the public refund status page, per client and per closure reference; the
-    # numbers and their arithmetic are in refunds.public_views.refund_status.
-    "refund_status": "20/h/ip,50/d/ip,30/h/key,100/d/key",
-    # rule B3: new addresses asked for one closure (each one emails the holder).
-    "refund_claim": "5/d/key",
+    # rules B2, B3: the portal's own public pages (portal/settings/business.py).
+    "refund_status": REFUND_STATUS_RATE_LIMIT,  # noqa: F405
+    "refund_claim": REFUND_CLAIM_RATE_LIMIT,  # noqa: F405
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Account portal"
@@ -191,9 +195,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
-# --- back office (SPEC §3): an uncashed refund check goes stale this many days after issue ---
-STALE_CHECK_DAYS = env.int("STALE_CHECK_DAYS", default=180)
-
 # --- audit trail (SPEC §5): keyed hash chain, checkpoints kept outside the database ---
 # "key-id:secret" pairs, comma-separated; the first signs new entries and checkpoints, the
 # others still verify older ones (rotation). The default is a fixed, public dev/test key:
@@ -254,3 +255,6 @@ STAFF_SESSION_IDLE_SECONDS = 30 * 60
 HOLDER_SESSION_IDLE_SECONDS = 15 * 60
 SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
+
+# --- one way to do each thing (issue 12): Bootstrap's alert classes by message level ---
+MESSAGE_TAGS = {messages.ERROR: "danger"}

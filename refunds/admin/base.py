@@ -10,7 +10,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from portal.display import business_datetime, code_words
+from portal.audit import AuditAction
+from portal.display import business_datetime
+from portal.errors import Refused
 from portal.models import AuditEvent
 
 # django-object-actions buttons: a link to a page with a form, or a button that POSTs.
@@ -103,7 +105,7 @@ def audit_history(obj):
     events = AuditEvent.objects.filter(
         object_type=obj._meta.label_lower, object_id=str(obj.pk)
     ).values_list("occurred_at", "actor_label", "action", "reason")
-    rows = [(when, who, code_words(what), why) for when, who, what, why in events]
+    rows = [(when, who, AuditAction.words(what), why) for when, who, what, why in events]
     return table(["When", "Who", "What", "Why"], rows)
 
 
@@ -131,16 +133,16 @@ def bulk_hidden(request, queryset):
     ]
 
 
-def apply_to_each(request, items, act, refused, done_message) -> None:
-    """A bulk action's work: `act(item)` on each selected record; each refusal (an
-    exception of class `refused`) is shown in plain words and the rest go on; then
-    `done_message`, formatted with `done` and `total`, if any were done."""
+def apply_to_each(request, items, act, done_message) -> None:
+    """A bulk action's work: `act(item)` on each selected record; each refusal (a
+    `Refused`: that record is unchanged) is shown in plain words and the rest go on;
+    then `done_message`, formatted with `done` and `total`, if any were done."""
     items = list(items)
     done = 0
     for item in items:
         try:
             act(item)
-        except refused as exc:
+        except Refused as exc:
             messages.error(request, str(exc))
         else:
             done += 1

@@ -22,8 +22,10 @@ from django.db.models import Max
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from portal.audit import audit_record
+from portal.actors import Actor
+from portal.audit import AuditAction, audit_record
 from portal.business_calendar import business_zone
+from portal.errors import Refused
 from portal.money import cents_to_decimal
 
 from ..models import ExportRun
@@ -34,7 +36,7 @@ XLSX_MAX_ROWS = 1_048_575  # a worksheet holds 1,048,576 rows, one of them the h
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-class ExportRefused(Exception):
+class ExportRefused(Refused):
     """The export cannot be made as asked; nothing was recorded."""
 
 
@@ -189,7 +191,7 @@ def xlsx_file(exporter: Exporter, queryset, path: str) -> None:
     workbook.close()
 
 
-def export_response(*, exporter: Exporter, file_format: str, date_from, date_to, actor):
+def export_response(*, exporter: Exporter, file_format: str, date_from, date_to, actor: Actor):
     """Record the export, then send it.
 
     The record (an `ExportRun` and its audit event: who, which export, the dates,
@@ -220,7 +222,7 @@ def export_response(*, exporter: Exporter, file_format: str, date_from, date_to,
         )
         audit_record(
             actor=actor,
-            action=f"export.{exporter.key}",
+            action=AuditAction(f"export.{exporter.key}"),
             target=run,
             after={
                 "export": exporter.key,

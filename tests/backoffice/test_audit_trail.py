@@ -16,10 +16,11 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from portal.actors import SYSTEM
 from portal.audit import (
     GENESIS,
-    KEYED_CHAIN_STARTED,
     UNKEYED,
+    AuditAction,
     audit_chain_close_unkeyed,
     audit_checkpoint_write,
     audit_keys,
@@ -292,9 +293,9 @@ def _unkeyed_entries(count):
 def test_unkeyed_entries_before_the_migration_marker_verify(db):
     _unkeyed_entries(3)
     audit_chain_close_unkeyed(event_model=AuditEvent, at=timezone.now())
-    t.refund_mark_issued(refund=RefundFactory(), actor="system", check_number="9201")
+    t.refund_mark_issued(refund=RefundFactory(), actor=SYSTEM, check_number="9201")
     checkpoint()
-    marker = AuditEvent.objects.get(action=KEYED_CHAIN_STARTED)
+    marker = AuditEvent.objects.get(action=AuditAction.KEYED_CHAIN_STARTED)
     assert marker.after == {"unkeyed_entries": 3}
     assert marker.key_id == "dev"
     assert verify().startswith("Audit trail intact, 5 events")
@@ -302,7 +303,7 @@ def test_unkeyed_entries_before_the_migration_marker_verify(db):
 
 def test_unkeyed_entries_without_the_marker_are_reported(db):
     _unkeyed_entries(2)
-    t.refund_mark_issued(refund=RefundFactory(), actor="system", check_number="9202")
+    t.refund_mark_issued(refund=RefundFactory(), actor=SYSTEM, check_number="9202")
     keyed = AuditEvent.objects.last()
     assert problems()[0] == (
         f"Event {keyed.pk} (entry 3 in order): no keyed marker vouches for the 2 before it."

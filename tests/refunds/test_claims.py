@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.actors import SYSTEM
 from portal.models import AuditEvent
 from refunds.models import AddressChangeRequest, HeldFunds, Refund
 from refunds.services import closure_confirm
@@ -50,10 +51,10 @@ def returned_check(django_capture_on_commit_callbacks):
     ac = AdvanceConnectFactory(account__holder__last_name="Okafor")
     LedgerEntryFactory(advance_connect=ac, by_mail=True, amount_cents=6150)
     with django_capture_on_commit_callbacks(execute=True):
-        check = closure_confirm(account=ac.account, actor=None).refunds.get()
-        check = refund_mark_issued(refund=check, actor=None, check_number="500123")
-        check = refund_mark_mailed(refund=check, actor=None)
-        check = refund_mark_returned(refund=check, actor=None, reason="Moved, left no address")
+        check = closure_confirm(account=ac.account, actor=SYSTEM).refunds.get()
+        check = refund_mark_issued(refund=check, actor=SYSTEM, check_number="500123")
+        check = refund_mark_mailed(refund=check, actor=SYSTEM)
+        check = refund_mark_returned(refund=check, actor=SYSTEM, reason="Moved, left no address")
     return check
 
 
@@ -225,7 +226,7 @@ def test_held_funds_go_through_the_same_confirmation(
 ):
     """Rule N5 with B3: a payout of held funds to a new address waits for the link too."""
     held = held_funds_from_refund(
-        refund=returned_check, actor=None, reason="Returned twice; no new address"
+        refund=returned_check, actor=SYSTEM, reason="Returned twice; no new address"
     )
     assert (held.amount_cents, held.status) == (6150, HeldFunds.Status.HELD)
     returned_check.refresh_from_db()
@@ -277,19 +278,19 @@ def test_a_check_address_must_have_a_street_line_whoever_gives_it(returned_check
 
 
 def test_held_funds_with_a_recorded_disposition(returned_check):
-    held = held_funds_from_refund(refund=returned_check, actor=None, reason="Undeliverable")
+    held = held_funds_from_refund(refund=returned_check, actor=SYSTEM, reason="Undeliverable")
     with pytest.raises(HeldFundsRefused, match="owner notice"):
         held_funds_record_disposition(
             held_funds=held,
-            actor=None,
+            actor=SYSTEM,
             remitted_on=dt.date(2027, 11, 1),
             state="TX",
             report_reference="TX-UP-2027-0042",
         )
-    held_funds_record_owner_notice(held_funds=held, actor=None, mailed_on=dt.date(2027, 8, 15))
+    held_funds_record_owner_notice(held_funds=held, actor=SYSTEM, mailed_on=dt.date(2027, 8, 15))
     held = held_funds_record_disposition(
         held_funds=held,
-        actor=None,
+        actor=SYSTEM,
         remitted_on=dt.date(2027, 11, 1),
         state="TX",
         report_reference="TX-UP-2027-0042",
@@ -299,16 +300,16 @@ def test_held_funds_with_a_recorded_disposition(returned_check):
     assert AuditEvent.objects.filter(action="held_funds.remitted").count() == 1
     # After final disposition the holder can no longer claim it here.
     with pytest.raises(HeldFundsRefused, match="unclaimed property"):
-        held_funds_claim(held_funds=held, actor=None, address=NEW_ADDRESS)
+        held_funds_claim(held_funds=held, actor=SYSTEM, address=NEW_ADDRESS)
 
 
 def test_new_mexico_wants_the_owner_notice_60_to_120_days_before(returned_check):
-    held = held_funds_from_refund(refund=returned_check, actor=None, reason="Undeliverable")
-    held_funds_record_owner_notice(held_funds=held, actor=None, mailed_on=dt.date(2027, 10, 1))
+    held = held_funds_from_refund(refund=returned_check, actor=SYSTEM, reason="Undeliverable")
+    held_funds_record_owner_notice(held_funds=held, actor=SYSTEM, mailed_on=dt.date(2027, 10, 1))
     with pytest.raises(HeldFundsRefused, match="60 to 120 days"):
         held_funds_record_disposition(
             held_funds=held,
-            actor=None,
+            actor=SYSTEM,
             remitted_on=dt.date(2027, 11, 1),
             state="NM",
             report_reference="NM-UP-1",
@@ -318,9 +319,9 @@ def test_new_mexico_wants_the_owner_notice_60_to_120_days_before(returned_check)
 
 
 def test_held_funds_are_not_sent_to_an_address_a_check_cannot_carry(returned_check):
-    held = held_funds_from_refund(refund=returned_check, actor=None, reason="Undeliverable")
+    held = held_funds_from_refund(refund=returned_check, actor=SYSTEM, reason="Undeliverable")
     with pytest.raises(HeldFundsRefused, match="not a US state"):
-        held_funds_claim(held_funds=held, actor=None, address={**NEW_ADDRESS, "state": "XX"})
+        held_funds_claim(held_funds=held, actor=SYSTEM, address={**NEW_ADDRESS, "state": "XX"})
     held.refresh_from_db()
     assert held.status == HeldFunds.Status.HELD
     assert not Refund.objects.filter(replaces=returned_check).exists()
