@@ -295,6 +295,7 @@ class ExportRun(models.Model):
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
         XLSX = "xlsx", "XLSX (Excel)"
+        NAUPA = "txt", "NAUPA standard format (fixed width)"
 
     exporter = models.CharField(_("export"), max_length=32)
     file_format = models.CharField(_("format"), max_length=4, choices=Format.choices)
@@ -510,3 +511,157 @@ class AddressChangeRequest(models.Model):
     def address_lines(self) -> list[str]:
         city_line = f"{self.city} {self.state} {self.zip_code}"
         return [line for line in (self.line1, self.line2, city_line) if line]
+
+
+# --- Bank files (rule B8): Positive Pay issue files out, BAI2 paid items in ---
+
+
+class PositivePayFile(models.Model):
+    """One Positive Pay issue file made for the bank (rule B8): who, when, for which
+    account and layout, which checks, and the SHA-256 of the file as downloaded. The
+    file itself is kept, so anyone allowed can download the very same bytes again."""
+
+    layout = models.CharField(_("layout"), max_length=32)
+    bank_account_number = models.CharField(_("bank account"), max_length=17)
+    bank_routing_number = models.CharField(_("routing number"), max_length=9)
+    date_from = models.DateField(_("checks from"), null=True, blank=True)
+    date_to = models.DateField(_("checks to"), null=True, blank=True)
+    resend = models.BooleanField(_("checks sent before sent again"), default=False)
+    filename = models.CharField(_("file name"), max_length=80)
+    content = models.TextField(_("file"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    issue_count = models.PositiveIntegerField(_("checks issued"))
+    void_count = models.PositiveIntegerField(_("checks voided"))
+    total_cents = CentsField(_("total of checks issued"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("made"), db_index=True)
+
+    class Meta:
+        verbose_name = _("Positive Pay issue file")
+        verbose_name_plural = _("Positive Pay issue files")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.filename
+
+
+class PositivePayItem(models.Model):
+    """A check in an issue file, as it was sent: an issue, or a void of a check sent
+    before. A check goes to the bank once as an issue and once as a void, unless a
+    clerk asks for it again (`resent`)."""
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue", _("Issued")
+        VOID = "void", _("Void")
+
+    file = models.ForeignKey(PositivePayFile, on_delete=models.PROTECT, related_name="items")
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="positive_pay_items")
+    kind = models.CharField(_("issue or void"), max_length=5, choices=Kind.choices)
+    resent = models.BooleanField(_("sent again"), default=False)
+    check_number = models.CharField(_("check number"), max_length=20)
+    amount_cents = CentsField(_("amount"))
+    issued_on = models.DateField(_("issued"))
+    payee_name = models.CharField(_("payee"), max_length=150)
+
+    class Meta:
+        verbose_name = _("check in an issue file")
+        verbose_name_plural = _("checks in issue files")
+        ordering = ["file", "id"]
+        constraints = [
+            # rule B8: never sent twice unless asked
+            models.UniqueConstraint(
+                fields=["refund", "kind"],
+                condition=models.Q(resent=False),
+                name="refunds_check_sent_to_the_bank_once",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} check {self.check_number}"
+
+
+class BankFile(models.Model):
+    """A paid-items file from the bank (BAI2) that was imported (rule B8): its checks
+    paid were matched to refund checks and cleared, or listed as exceptions. The
+    SHA-256 is unique: the same file imported again changes nothing."""
+
+    filename = models.CharField(_("file name"), max_length=200)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    content = models.TextField(_("file"))
+    as_of_date = models.DateField(_("as of"))
+    paid_count = models.PositiveIntegerField(_("checks paid in the file"))
+    paid_cents = CentsField(_("total paid in the file"))
+    cleared_count = models.PositiveIntegerField(_("checks cleared"))
+    exception_count = models.PositiveIntegerField(_("exceptions"))
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    imported_by_label = models.CharField(_("by"), max_length=254)
+    imported_at = models.DateTimeField(_("imported"), db_index=True)
+
+    class Meta:
+        verbose_name = _("bank paid-items file")
+        verbose_name_plural = _("bank paid-items files")
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self):
+        return f"{self.filename} ({self.as_of_date})"
+
+
+class BankFileException(models.Model):
+    """A check paid by the bank that did not match exactly and was not applied: a
+    person decides what to do and resolves it with a note (rule B8: never guessed)."""
+
+    class Reason(models.TextChoices):
+        UNKNOWN_CHECK = "unknown_check", _("Unknown check number")
+        AMOUNT_DIFFERS = "amount_differs", _("Amount differs")
+        VOID_OR_STALE = "void_or_stale", _("Check void, stale or replaced")
+        PAID_TWICE = "paid_twice", _("Paid twice")
+        NOT_MAILED = "not_mailed", _("Check not marked mailed")
+
+    bank_file = models.ForeignKey(BankFile, on_delete=models.PROTECT, related_name="exceptions")
+    line = models.PositiveIntegerField(_("line in the file"))
+    check_number = models.CharField(_("check number"), max_length=30)
+    amount_cents = CentsField(_("amount paid"))
+    paid_on = models.DateField(_("paid"))
+    refund = models.ForeignKey(
+        Refund,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bank_exceptions",
+        verbose_name=_("refund check"),
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    detail = models.TextField(_("detail"))
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, db_index=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolution_note = models.TextField(_("decision"), blank=True)
+
+    class Meta:
+        verbose_name = _("bank file exception")
+        verbose_name_plural = _("bank file exceptions")
+        ordering = ["-bank_file__imported_at", "line"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(resolved_at__isnull=True) | ~models.Q(resolution_note=""),
+                name="refunds_bank_exception_resolved_with_a_note",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()}: check {self.check_number} (line {self.line})"

@@ -12,6 +12,7 @@ from django_object_actions import DjangoObjectActions, action
 from ..exporters import EXPORTERS, ExportRefused, export_response
 from ..models import ExportRun
 from . import forms
+from .bank_files import naupa_view
 from .base import ReadOnlyAdmin
 
 
@@ -41,6 +42,11 @@ class ExportRunAdmin(DjangoObjectActions, ReadOnlyAdmin):
                 "new/",
                 self.admin_site.admin_view(self.export_view),
                 name="refunds_exportrun_export",
+            ),
+            path(
+                "naupa/",
+                self.admin_site.admin_view(lambda request: naupa_view(self, request)),
+                name="refunds_exportrun_naupa",
             ),
             *super().get_urls(),
         ]
