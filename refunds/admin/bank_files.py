@@ -162,7 +162,7 @@ class PositivePayFileAdmin(DjangoObjectActions, ReadOnlyAdmin):
         """Make the issue file and download it at once (rule B8)."""
         if not can_apply(request):
             raise PermissionDenied
-        form = IssueFileForm(request.POST or None)
+        form = IssueFileForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             try:
                 pay_file = positive_pay_file_create(actor=request.user, **form.cleaned_data)
@@ -266,7 +266,8 @@ class BankFileAdmin(DjangoObjectActions, ReadOnlyAdmin):
         """Import the bank's BAI2 file: clear what matches, list the rest (rule B8)."""
         if not can_apply(request):
             raise PermissionDenied
-        form = BankFileForm(request.POST or None, request.FILES or None)
+        posted = request.method == "POST"
+        form = BankFileForm(request.POST if posted else None, request.FILES if posted else None)
         if form.is_valid():
             upload = form.cleaned_data["paid_items"]
             try:
@@ -394,7 +395,7 @@ def naupa_view(model_admin, request):
     user = request.user
     if not (user.has_perm("refunds.export_records") or user.has_perm("refunds.move_refund")):
         raise PermissionDenied
-    form = NaupaForm(request.POST or None)
+    form = NaupaForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
             return naupa_export_response(actor=user, **form.cleaned_data)

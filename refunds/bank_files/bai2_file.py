@@ -14,7 +14,7 @@ refused as a whole (`Bai2Refused`) in plain words.
 import datetime as dt
 from dataclasses import dataclass
 
-import bai2
+from bai2.bai2 import parse_from_string
 from bai2.exceptions import IntegrityException, NotSupportedYetException, ParsingException
 
 CHECK_PAID = "475"
@@ -38,19 +38,15 @@ class PaidItems:
     checks: list[PaidCheck]
 
 
-def _details(parsed):
-    """(line, group, account, detail) for each 16 record in file order; `line` counts
-    the non-blank lines from 1 (the parser skips blank ones), continuations included."""
-    count = len(parsed.header.rows)
+def _details(parsed, detail_lines):
+    """(line, group, account, detail) for each 16 record, in file order. The lines are
+    counted on the text itself: the parser's own row lists are not reliable after it
+    checked the record counts (it extends them in place)."""
+    lines = iter(detail_lines)
     for group in parsed.children:
-        count += len(group.header.rows)
         for account in group.children:
-            count += len(account.header.rows)
             for detail in account.children:
-                yield count + 1, group, account, detail
-                count += len(detail.rows)
-            count += len(account.trailer.rows)
-        count += len(group.trailer.rows)
+                yield next(lines), group, account, detail
 
 
 def _same_account(number: str, ours: str) -> bool:
@@ -61,12 +57,12 @@ def parse_paid_checks(text: str, *, account_number: str) -> PaidItems:
     """The checks paid on `account_number` in the BAI2 file `text`."""
     if "\x00" in text:
         raise Bai2Refused("The file contains NUL bytes: it is not a BAI2 text file.")
-    lines = text.splitlines()
-    physical = [number for number, line in enumerate(lines, start=1) if line.strip()]
-    if not physical or not lines[physical[0] - 1].startswith("01,"):
+    lines = [(number, line.strip()) for number, line in enumerate(text.splitlines(), start=1)]
+    lines = [(number, line) for number, line in lines if line]
+    if not lines or not lines[0][1].startswith("01,"):
         raise Bai2Refused("This is not a BAI2 file: it does not start with a 01 file header.")
     try:
-        parsed = bai2.parse_from_string(text)
+        parsed = parse_from_string(text)
     except IntegrityException as exc:
         raise Bai2Refused(
             f"The file's control totals or record counts do not add up ({exc}). "
@@ -89,12 +85,14 @@ def parse_paid_checks(text: str, *, account_number: str) -> PaidItems:
         )
     checks = [
         PaidCheck(
-            line=physical[line - 1],
+            line=line,
             check_number=(detail.customer_reference or "").strip(),
             amount_cents=int(detail.amount or 0),
             paid_on=group.header.as_of_date,
         )
-        for line, group, account, detail in _details(parsed)
+        for line, group, account, detail in _details(
+            parsed, [number for number, line in lines if line.startswith("16,")]
+        )
         if _same_account(account.header.customer_account_number, account_number)
         and detail.type_code.code == CHECK_PAID
     ]
