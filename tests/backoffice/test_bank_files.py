@@ -19,6 +19,7 @@ from refunds.services.bank_files import (
     positive_pay_file_create,
 )
 from tests.factories.refunds import RefundFactory
+from tests.helpers import bai2_paid_items as bai2
 
 pytestmark = pytest.mark.django_db
 
@@ -161,28 +162,6 @@ def test_an_amount_wider_than_the_layout_is_refused_not_cut():
 
 
 # --- BAI2 paid items ---
-
-
-def bai2(paid, *, as_of="260310", account=ACCOUNT, tamper_total=0):
-    """A BAI2 file of `paid` (check number, cents) on `account`, with its control totals
-    and record counts (records: 01, 02, 03, one 16 each, 49, 98, 99)."""
-    details = [f"16,475,{cents},0,BR{n:04d},{number}/" for n, (number, cents) in enumerate(paid)]
-    total = sum(cents for _number, cents in paid)
-    account_records = len(details) + 2
-    return (
-        "\n".join(
-            [
-                f"01,BANKUS33,PORTAL,{as_of},0600,1,,,2/",
-                f"02,PORTAL,BANKUS33,1,{as_of},2359,USD,2/",
-                f"03,{account},USD,/",
-                *details,
-                f"49,{total + tamper_total},{account_records}/",
-                f"98,{total},1,{account_records + 2}/",
-                f"99,{total},1,{account_records + 4}/",
-            ]
-        )
-        + "\n"
-    ).encode()
 
 
 @pytest.fixture
