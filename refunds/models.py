@@ -513,7 +513,8 @@ class AddressChangeRequest(models.Model):
         return [line for line in (self.line1, self.line2, city_line) if line]
 
 
-# --- Bank files (rule B8): Positive Pay issue files out, BAI2 paid items in ---
+# --- Bank files (rule B8): Positive Pay issue files out, BAI2 paid items in. Staff
+# only, so their labels are not marked for translation. ---
 
 
 class PositivePayFile(models.Model):
@@ -521,26 +522,26 @@ class PositivePayFile(models.Model):
     account and layout, which checks, and the SHA-256 of the file as downloaded. The
     file itself is kept, so anyone allowed can download the very same bytes again."""
 
-    layout = models.CharField(_("layout"), max_length=32)
-    bank_account_number = models.CharField(_("bank account"), max_length=17)
-    bank_routing_number = models.CharField(_("routing number"), max_length=9)
-    date_from = models.DateField(_("checks from"), null=True, blank=True)
-    date_to = models.DateField(_("checks to"), null=True, blank=True)
-    resend = models.BooleanField(_("checks sent before sent again"), default=False)
-    filename = models.CharField(_("file name"), max_length=80)
-    content = models.TextField(_("file"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    issue_count = models.PositiveIntegerField(_("checks issued"))
-    void_count = models.PositiveIntegerField(_("checks voided"))
-    total_cents = CentsField(_("total of checks issued"))
+    layout = models.CharField("layout", max_length=32)
+    bank_account_number = models.CharField("bank account", max_length=17)
+    bank_routing_number = models.CharField("routing number", max_length=9)
+    date_from = models.DateField("checks from", null=True, blank=True)
+    date_to = models.DateField("checks to", null=True, blank=True)
+    resend = models.BooleanField("checks sent before sent again", default=False)
+    filename = models.CharField("file name", max_length=80)
+    content = models.TextField("file")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    issue_count = models.PositiveIntegerField("checks issued")
+    void_count = models.PositiveIntegerField("checks voided")
+    total_cents = CentsField("total of checks issued")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="by"
     )
-    created_at = models.DateTimeField(_("made"), db_index=True)
+    created_at = models.DateTimeField("made", db_index=True)
 
     class Meta:
-        verbose_name = _("Positive Pay issue file")
-        verbose_name_plural = _("Positive Pay issue files")
+        verbose_name = "Positive Pay issue file"
+        verbose_name_plural = "Positive Pay issue files"
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
@@ -553,21 +554,21 @@ class PositivePayItem(models.Model):
     clerk asks for it again (`resent`)."""
 
     class Kind(models.TextChoices):
-        ISSUE = "issue", _("Issued")
-        VOID = "void", _("Void")
+        ISSUE = "issue", "Issued"
+        VOID = "void", "Void"
 
     file = models.ForeignKey(PositivePayFile, on_delete=models.PROTECT, related_name="items")
     refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="positive_pay_items")
-    kind = models.CharField(_("issue or void"), max_length=5, choices=Kind.choices)
-    resent = models.BooleanField(_("sent again"), default=False)
-    check_number = models.CharField(_("check number"), max_length=20)
-    amount_cents = CentsField(_("amount"))
-    issued_on = models.DateField(_("issued"))
-    payee_name = models.CharField(_("payee"), max_length=150)
+    kind = models.CharField("issue or void", max_length=5, choices=Kind.choices)
+    resent = models.BooleanField("sent again", default=False)
+    check_number = models.CharField("check number", max_length=20)
+    amount_cents = CentsField("amount")
+    issued_on = models.DateField("issued")
+    payee_name = models.CharField("payee", max_length=150)
 
     class Meta:
-        verbose_name = _("check in an issue file")
-        verbose_name_plural = _("checks in issue files")
+        verbose_name = "check in an issue file"
+        verbose_name_plural = "checks in issue files"
         ordering = ["file", "id"]
         constraints = [
             # rule B8: never sent twice unless asked
@@ -587,28 +588,28 @@ class BankFile(models.Model):
     paid were matched to refund checks and cleared, or listed as exceptions. The
     SHA-256 is unique: the same file imported again changes nothing."""
 
-    filename = models.CharField(_("file name"), max_length=200)
-    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
-    content = models.TextField(_("file"))
-    as_of_date = models.DateField(_("as of"))
-    paid_count = models.PositiveIntegerField(_("checks paid in the file"))
-    paid_cents = CentsField(_("total paid in the file"))
-    cleared_count = models.PositiveIntegerField(_("checks cleared"))
-    exception_count = models.PositiveIntegerField(_("exceptions"))
+    filename = models.CharField("file name", max_length=200)
+    sha256 = models.CharField("SHA-256", max_length=64, unique=True)
+    content = models.TextField("file")
+    as_of_date = models.DateField("as of")
+    paid_count = models.PositiveIntegerField("checks paid in the file")
+    paid_cents = CentsField("total paid in the file")
+    cleared_count = models.PositiveIntegerField("checks cleared")
+    exception_count = models.PositiveIntegerField("exceptions")
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_("by"),
+        verbose_name="by",
     )
-    imported_by_label = models.CharField(_("by"), max_length=254)
-    imported_at = models.DateTimeField(_("imported"), db_index=True)
+    imported_by_label = models.CharField("by", max_length=254)
+    imported_at = models.DateTimeField("imported", db_index=True)
 
     class Meta:
-        verbose_name = _("bank paid-items file")
-        verbose_name_plural = _("bank paid-items files")
+        verbose_name = "bank paid-items file"
+        verbose_name_plural = "bank paid-items files"
         ordering = ["-imported_at", "-id"]
 
     def __str__(self):
@@ -620,41 +621,41 @@ class BankFileException(models.Model):
     person decides what to do and resolves it with a note (rule B8: never guessed)."""
 
     class Reason(models.TextChoices):
-        UNKNOWN_CHECK = "unknown_check", _("Unknown check number")
-        AMOUNT_DIFFERS = "amount_differs", _("Amount differs")
-        VOID_OR_STALE = "void_or_stale", _("Check void, stale or replaced")
-        PAID_TWICE = "paid_twice", _("Paid twice")
-        NOT_MAILED = "not_mailed", _("Check not marked mailed")
+        UNKNOWN_CHECK = "unknown_check", "Unknown check number"
+        AMOUNT_DIFFERS = "amount_differs", "Amount differs"
+        VOID_OR_STALE = "void_or_stale", "Check void, stale or replaced"
+        PAID_TWICE = "paid_twice", "Paid twice"
+        NOT_MAILED = "not_mailed", "Check not marked mailed"
 
     bank_file = models.ForeignKey(BankFile, on_delete=models.PROTECT, related_name="exceptions")
-    line = models.PositiveIntegerField(_("line in the file"))
-    check_number = models.CharField(_("check number"), max_length=30)
-    amount_cents = CentsField(_("amount paid"))
-    paid_on = models.DateField(_("paid"))
+    line = models.PositiveIntegerField("line in the file")
+    check_number = models.CharField("check number", max_length=30)
+    amount_cents = CentsField("amount paid")
+    paid_on = models.DateField("paid")
     refund = models.ForeignKey(
         Refund,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="bank_exceptions",
-        verbose_name=_("refund check"),
+        verbose_name="refund check",
     )
-    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
-    detail = models.TextField(_("detail"))
-    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, db_index=True)
+    reason = models.CharField("reason", max_length=16, choices=Reason.choices)
+    detail = models.TextField("detail")
+    resolved_at = models.DateTimeField("resolved", null=True, blank=True, db_index=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_("resolved by"),
+        verbose_name="resolved by",
     )
-    resolution_note = models.TextField(_("decision"), blank=True)
+    resolution_note = models.TextField("decision", blank=True)
 
     class Meta:
-        verbose_name = _("bank file exception")
-        verbose_name_plural = _("bank file exceptions")
+        verbose_name = "bank file exception"
+        verbose_name_plural = "bank file exceptions"
         ordering = ["-bank_file__imported_at", "line"]
         constraints = [
             models.CheckConstraint(

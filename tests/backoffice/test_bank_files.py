@@ -5,11 +5,12 @@ import datetime as dt
 from io import StringIO
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from portal.models import AuditEvent
-from refunds.bank_files.layouts import Field, Layout, LayoutError
+from refunds.bank_files.layouts import Field, Layout, LayoutError, render
 from refunds.models import BankFile, BankFileException, PositivePayFile, PositivePayItem, Refund
 from refunds.services import transitions as t
 from refunds.services.bank_files import (
@@ -154,8 +155,6 @@ def test_an_amount_wider_than_the_layout_is_refused_not_cut():
         source="test",
         fields=(Field("amount_cents", start=1, width=4, justify="right", pad="0"),),
     )
-    from refunds.bank_files.layouts import render
-
     assert render(layout, [{"amount_cents": 4250}]) == "4250\r\n"
     with pytest.raises(LayoutError):
         render(layout, [{"amount_cents": 100000}])
@@ -362,6 +361,4 @@ def test_support_sees_no_bank_files(signed_in):
 
 
 def _upload(content: bytes):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     return SimpleUploadedFile("paid.bai", content, content_type="application/octet-stream")
