@@ -258,3 +258,27 @@ SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 
 # --- one way to do each thing (issue 12): Bootstrap's alert classes by message level ---
 MESSAGE_TAGS = {messages.ERROR: "danger"}
+
+# --- bank files (rule B8, issue 14): Positive Pay issue files, BAI2 paid items, NAUPA ---
+# The refund checks' bank account, and the layout its bank takes
+# (refunds/bank_files/positive_pay.py: fixed_100 or issue_void_csv).
+POSITIVE_PAY_ACCOUNT_NUMBER = env("POSITIVE_PAY_ACCOUNT_NUMBER", default="000123456789")
+POSITIVE_PAY_ROUTING_NUMBER = env("POSITIVE_PAY_ROUTING_NUMBER", default="011000015")
+POSITIVE_PAY_LAYOUT = env("POSITIVE_PAY_LAYOUT", default="fixed_100")
+# Who reports unclaimed property (the NAUPA holder record).
+UNCLAIMED_PROPERTY_HOLDER = {
+    "tax_id": env("HOLDER_TAX_ID", default="000000000"),
+    "name": env("HOLDER_NAME", default="Account portal refunds"),
+    "city": env("HOLDER_CITY", default="Dallas"),
+    "state": env("HOLDER_STATE", default="TX"),
+    "contact_name": env("HOLDER_CONTACT_NAME", default="Refund operations"),
+    "contact_address": env("HOLDER_CONTACT_ADDRESS", default="PO Box 1000"),
+    "contact_city": env("HOLDER_CONTACT_CITY", default="Dallas"),
+    "contact_state": env("HOLDER_CONTACT_STATE", default="TX"),
+    "contact_zip": env("HOLDER_CONTACT_ZIP", default="75201"),
+    "contact_phone": env("HOLDER_CONTACT_PHONE", default="8008446591"),
+}
+# The dashboard shows held funds this many days before their disposition date, which is
+# this many days after they were first held (3 years: the usual dormancy of a refund due).
+HELD_FUNDS_DISPOSITION_DAYS = env.int("HELD_FUNDS_DISPOSITION_DAYS", default=3 * 365)
+HELD_FUNDS_NEARING_DAYS = env.int("HELD_FUNDS_NEARING_DAYS", default=120)
