@@ -84,6 +84,12 @@ class AuditAction(models.TextChoices):
     EXPORT_AUDIT_TRAIL = "export.audit_trail", "Audit trail exported"
     EXPORT_HELD_FUNDS = "export.held_funds", "Held funds exported"
     EXPORT_UNCLAIMED_PROPERTY = "export.unclaimed_property", "Unclaimed property report exported"
+    EXPORT_NAUPA = "export.naupa", "Unclaimed property report (NAUPA) downloaded"
+    POSITIVE_PAY_FILE_CREATED = "positive_pay_file.created", "Positive Pay issue file made"
+    POSITIVE_PAY_FILE_DOWNLOADED = "positive_pay_file.downloaded", "Positive Pay file downloaded"
+    BANK_FILE_IMPORTED = "bank_file.imported", "Bank paid-items file imported"
+    BANK_FILE_DOWNLOADED = "bank_file.downloaded", "Bank paid-items file downloaded"
+    BANK_FILE_EXCEPTION_RESOLVED = "bank_file_exception.resolved", "Bank file exception resolved"
     KEYED_CHAIN_STARTED = "audit.keyed_chain_started", "Keyed audit chain started"
 
     @classmethod

@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from django_object_actions import DjangoObjectActions, action
 from localflavor.us.forms import USStateField, USStateSelect
 
+from portal.audit import AuditAction
 from portal.display import business_datetime
 from portal.models import AuditEvent
 from portal.money import format_cents
@@ -235,7 +236,9 @@ class BankFileAdmin(DjangoObjectActions, ReadOnlyAdmin):
     @admin.display(description="checks cleared (marked cashed)")
     def cleared_checks(self, bank_file):
         event = AuditEvent.objects.filter(
-            object_type="refunds.bankfile", object_id=str(bank_file.pk), action="bank_file.imported"
+            object_type="refunds.bankfile",
+            object_id=str(bank_file.pk),
+            action=AuditAction.BANK_FILE_IMPORTED,
         ).first()
         numbers = event.after.get("cleared", []) if event else []
         return table(["Check number"], [(number,) for number in numbers])

@@ -15,7 +15,7 @@ from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.utils import timezone
 
-from portal.audit import audit_record
+from portal.audit import AuditAction, audit_record
 from portal.business_calendar import business_zone
 
 from ..bank_files import naupa
@@ -173,7 +173,7 @@ def naupa_export_response(*, state: str, date_from, date_to, actor, at=None) -> 
         )
         audit_record(
             actor=actor,
-            action="export.naupa",
+            action=AuditAction.EXPORT_NAUPA,
             target=run,
             after={
                 "state": state,

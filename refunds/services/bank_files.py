@@ -14,7 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from portal.audit import audit_record
+from portal.actors import actor_label, actor_user
+from portal.audit import AuditAction, audit_record
 from portal.business_calendar import business_zone
 from portal.money import format_cents
 
@@ -37,10 +38,6 @@ NO_LONGER_PAYABLE = {S.VOID, S.REISSUED, S.STALE, S.ESCHEATED}
 
 class BankFileRefused(Exception):
     """The file cannot be made or read as asked; nothing was changed."""
-
-
-def _actor_label(actor) -> str:
-    return getattr(actor, "email", "") or str(actor)
 
 
 def _in_range(queryset, field: str, date_from, date_to):
@@ -165,7 +162,7 @@ def positive_pay_file_create(
             )
             audit_record(
                 actor=actor,
-                action="positive_pay_file.created",
+                action=AuditAction.POSITIVE_PAY_FILE_CREATED,
                 target=pay_file,
                 after={
                     "layout": layout.key,
@@ -194,7 +191,7 @@ def positive_pay_file_download(*, pay_file: PositivePayFile, actor, at=None) -> 
     with transaction.atomic():
         audit_record(
             actor=actor,
-            action="positive_pay_file.downloaded",
+            action=AuditAction.POSITIVE_PAY_FILE_DOWNLOADED,
             target=pay_file,
             after={"sha256": pay_file.sha256},
             at=at or timezone.now(),
@@ -265,8 +262,8 @@ def bank_file_import(*, content: bytes, filename: str, actor, at=None) -> tuple[
                 paid_cents=sum(paid.amount_cents for paid in paid_items.checks),
                 cleared_count=0,
                 exception_count=0,
-                imported_by=actor if getattr(actor, "pk", None) else None,
-                imported_by_label=_actor_label(actor),
+                imported_by=actor_user(actor),
+                imported_by_label=actor_label(actor),
                 imported_at=at,
             )
             cleared, exceptions = _apply_paid_checks(bank_file, paid_items.checks, actor, at)
@@ -275,7 +272,7 @@ def bank_file_import(*, content: bytes, filename: str, actor, at=None) -> tuple[
             bank_file.save(update_fields=["cleared_count", "exception_count"])
             audit_record(
                 actor=actor,
-                action="bank_file.imported",
+                action=AuditAction.BANK_FILE_IMPORTED,
                 target=bank_file,
                 after={
                     "sha256": digest,
@@ -335,7 +332,7 @@ def bank_file_download(*, bank_file: BankFile, actor, at=None) -> bytes:
     with transaction.atomic():
         audit_record(
             actor=actor,
-            action="bank_file.downloaded",
+            action=AuditAction.BANK_FILE_DOWNLOADED,
             target=bank_file,
             after={"sha256": bank_file.sha256},
             at=at or timezone.now(),
@@ -368,7 +365,7 @@ def bank_file_exception_resolve(
         locked.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
         audit_record(
             actor=actor,
-            action="bank_file_exception.resolved",
+            action=AuditAction.BANK_FILE_EXCEPTION_RESOLVED,
             target=locked,
             before={"resolved": False},
             after={"resolved": True, "reason": locked.reason, "check": locked.check_number},

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
+from portal.actors import Actor, SystemActor
 from refunds.services.bank_files import BankFileRefused, bank_file_import
 
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, path: Path, by=None, **options):
-        actor = "import_bank_file"
+        actor: Actor = SystemActor("import_bank_file")
         if by:
             actor = User.objects.filter(email__iexact=by, is_staff=True).first()
             if actor is None:
