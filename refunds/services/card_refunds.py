@@ -132,9 +132,11 @@ def _answer_accepted(*, refund_id: int, reference: str, at: dt.datetime) -> Refu
                 refund=refund,
                 at=at,
             )
+        elif refund.processor_reference == reference:
+            pass  # this answer is recorded already (a replay)
         elif refund.status == S.FAILED:
             _paid_after_failed(refund=refund, reference=reference, at=at)
-        elif refund.processor_reference != reference:
+        else:
             _flag_contradiction(
                 refund=refund,
                 note=f"The card processor answered with reference {reference}, not the "
@@ -212,21 +214,22 @@ def _paid_after_failed(*, refund: Refund, reference: str, at: dt.datetime) -> No
             at=at,
         )
     elif replacement is not None:
-        _flag_contradiction(refund=replacement, note=f"{note} Stop this check if you can.", at=at)
-    _flag_contradiction(refund=refund, note=note, at=at)
+        _flag_contradiction(
+            refund=replacement, note=f"{note} Make sure the holder is not paid twice.", at=at
+        )
+    _flag_contradiction(refund=refund, note=note, at=at, changes={"processor_reference": reference})
 
 
-def _flag_contradiction(*, refund: Refund, note: str, at: dt.datetime) -> None:
+def _flag_contradiction(
+    *, refund: Refund, note: str, at: dt.datetime, changes: dict | None = None
+) -> None:
     """A processor answer that contradicts what the refund records: kept in
-    `last_error` and the audit trail, and the refund flagged for staff review."""
-    refund.needs_review = True
+    `last_error` (with `changes`) and the audit trail, the refund flagged for review."""
+    changes = {"needs_review": True, **(changes or {})}
+    for name, value in changes.items():
+        setattr(refund, name, value)
     refund.last_error = note
-    refund.save(update_fields=["needs_review", "last_error"])
+    refund.save(update_fields=["last_error", *changes])
     audit_record(
-        actor="system",
-        action="refund.flagged",
-        target=refund,
-        after={"needs_review": True},
-        reason=note,
-        at=at,
+        actor="system", action="refund.flagged", target=refund, after=changes, reason=note, at=at
     )

@@ -237,8 +237,16 @@ def test_the_card_is_refunded_after_staff_marked_it_failed_so_the_unprinted_chec
     assert check.status == Refund.Status.VOID
     assert "this check is not needed" in check.status_reason
     assert not HeldFunds.objects.exists()
+    assert refund.processor_reference == "fake_re_000001"
     flagged = AuditEvent.objects.filter(action="refund.flagged", object_id=str(refund.pk))
     assert flagged.count() == 1
+
+    # The same answer again (from a slower worker's replay) changes nothing more.
+    card_refund_service._answer_accepted(
+        refund_id=refund.pk, reference="fake_re_000001", at=timezone.now()
+    )
+    assert flagged.count() == 1
+    assert Refund.objects.get(pk=check.pk).status == Refund.Status.VOID
 
 
 def test_the_card_is_refunded_after_the_replacing_check_was_printed_so_both_are_flagged(
@@ -259,4 +267,4 @@ def test_the_card_is_refunded_after_the_replacing_check_was_printed_so_both_are_
     check = Refund.objects.get(replaces=refund)
     assert (refund.status, refund.needs_review) == ("failed", True)
     assert (check.status, check.needs_review) == ("issued", True)
-    assert "Stop this check" in check.last_error
+    assert "not paid twice" in check.last_error
