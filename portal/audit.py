@@ -63,6 +63,7 @@ class AuditAction(models.TextChoices):
     REFUND_VOID = "refund.void", "Check voided"
     REFUND_STALE = "refund.stale", "Check marked stale"
     REFUND_ESCHEATED = "refund.escheated", "Check remitted to the state"
+    REFUND_FLAGGED = "refund.flagged", "Refund flagged for staff review"
     HELD_FUNDS_CREATED = "held_funds.created", "Funds held"
     HELD_FUNDS_CLAIMED = "held_funds.claimed", "Held funds claimed"
     HELD_FUNDS_OWNER_NOTICE = "held_funds.owner_notice", "Owner notice mailed"

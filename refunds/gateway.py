@@ -2,7 +2,9 @@
 
 A real processor client is a class with the same `refund` method that calls the
 processor's refund API with `idempotency_key`, so a retried call after a crash returns
-the first result instead of refunding twice. `FakeCardGateway` stands in for it in
+the first result instead of refunding twice. It is called with no transaction open, and
+must give up (raise `CardGatewayUnavailable`) well within the attempt's lease
+(setting `CARD_REFUND_SUBMIT_LEASE_MINUTES`). `FakeCardGateway` stands in for it in
 development and tests (there is no network here).
 """
 

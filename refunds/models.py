@@ -182,6 +182,9 @@ class Refund(models.Model):
     submit_attempts = models.PositiveSmallIntegerField(_("submission attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.TextField(_("last processor error"), blank=True)
+    # The attempt in progress (claimed by a worker) started at; it owns the refund until
+    # `next_attempt_at`, when it is taken over if it never answered.
+    submit_claimed_at = models.DateTimeField(_("attempt in progress since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("refund")

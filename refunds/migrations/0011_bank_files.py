@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('refunds', '0009_inactivity_letters'),
+        ('refunds', '0010_card_refund_attempt_claim'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
