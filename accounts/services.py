@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit import audit_record
+from portal.logs import LoggedRefusal
 
 from .language import offered_language
 from .models import (
@@ -20,11 +21,11 @@ from .models import (
 )
 
 
-class AccountClosed(Exception):
+class AccountClosed(LoggedRefusal):
     """The account is closed: its balance can no longer pay for anything (SPEC E1)."""
 
 
-class LastPhoneNumber(Exception):
+class LastPhoneNumber(LoggedRefusal):
     """An account keeps at least one phone number (SPEC §0)."""
 
 

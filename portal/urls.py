@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from portal.health import HealthView
 from refunds.inactivity_views import keep_account_open
 from refunds.public_views import refund_claim, refund_confirm_address, refund_status
 
@@ -14,6 +15,7 @@ admin.site.site_title = "Back office"
 urlpatterns = [
     path("", login_required(RedirectView.as_view(pattern_name="accounts:my_account")), name="home"),
     path("admin/", admin.site.urls),
+    path("health/", HealthView.as_view(), name="health"),
     path("accounts/", include("allauth.urls")),
     path("refund-status/", refund_status, name="refund_status"),
     path("refund-status/new-address/", refund_claim, name="refund_claim"),

@@ -176,12 +176,28 @@ TASKS = {
     }
 }
 
+# --- logging: one logger per module (`logging.getLogger(__name__)`); LOG_FORMAT picks plain
+# lines (development) or one JSON object per line (production's default), where the ids a
+# log call passes in `extra` (refund, account, idempotency_key...) become fields ---
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- /health/ (portal.health): failing when a database task has been ready to run for
+# longer than this, i.e. no db_worker keeps up ---
+TASK_BACKLOG_MAX_MINUTES = env.int("TASK_BACKLOG_MAX_MINUTES", default=15)
 
 # --- back office (SPEC §3): an uncashed refund check goes stale this many days after issue ---
 STALE_CHECK_DAYS = env.int("STALE_CHECK_DAYS", default=180)

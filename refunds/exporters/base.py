@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from portal.audit import audit_record
 from portal.business_calendar import business_zone
+from portal.logs import LoggedRefusal
 from portal.money import cents_to_decimal
 
 from ..models import ExportRun
@@ -33,7 +34,7 @@ XLSX_MAX_ROWS = 1_048_575  # a worksheet holds 1,048,576 rows, one of them the h
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-class ExportRefused(Exception):
+class ExportRefused(LoggedRefusal):
     """The export cannot be made as asked; nothing was recorded."""
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.services import Activity, account_record_activity
 from portal.audit import audit_record
 from portal.links import absolute_url
+from portal.logs import LoggedRefusal
 
 from ..emails import send_holder_email
 from ..models import AddressChangeRequest, Closure, HeldFunds, Refund
@@ -29,7 +30,7 @@ HOLDER_BY_LINK = "holder (confirmed by the emailed link)"
 LINK_VALID_FOR = dt.timedelta(hours=72)
 
 
-class AddressChangeRefused(Exception):
+class AddressChangeRefused(LoggedRefusal):
     """The request cannot go on as asked; nothing was changed."""
 
 

@@ -32,6 +32,7 @@ from accounts.selectors import (
 )
 from portal.audit import audit_record
 from portal.business_calendar import add_business_days, add_calendar_days, business_date
+from portal.logs import LoggedRefusal
 
 from ..models import Closure, Refund, new_closure_reference
 from ..selectors import check_reason
@@ -44,7 +45,7 @@ DIRECT_BILL_HOLD_UNTIL_DAYS = 10
 CHECK_METHODS = {PurchaseMethod.WESTERN_UNION, PurchaseMethod.MONEYGRAM, PurchaseMethod.MAIL}
 
 
-class ClosureRefused(Exception):
+class ClosureRefused(LoggedRefusal):
     """The account cannot be closed as asked; nothing was changed."""
 
 
@@ -204,10 +205,10 @@ def closure_confirm(
         if existing is not None:
             return existing
         if not account.is_open:
-            raise ClosureRefused(f"Account {account.number} is already closed.")
+            raise ClosureRefused(f"Account {account.number} is already closed.", account=account.pk)
         address = address or current_address(account)
         if address is not None and address.account_id != account.pk:
-            raise ClosureRefused("That address is not on this account.")
+            raise ClosureRefused("That address is not on this account.", account=account.pk)
 
         plan = closure_plan(account=account, at=at)
         closure = Closure.objects.create(

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.services import Activity, account_record_activity
 from portal.audit import audit_record
+from portal.logs import LoggedRefusal
 
 from ..models import HeldFunds, HolderNotice, Refund
 from .notices import holder_notice_queue
@@ -15,7 +16,7 @@ from .transitions import TransitionRefused, _replacement_check, check_address, d
 from .transitions import _lock as _lock_refund
 
 
-class HeldFundsRefused(Exception):
+class HeldFundsRefused(LoggedRefusal):
     """The held funds cannot move as asked; nothing was changed."""
 
 

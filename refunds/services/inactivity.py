@@ -19,6 +19,7 @@ from portal.audit import audit_record
 from portal.business_calendar import business_date
 from portal.db import for_each_locked
 from portal.links import absolute_url
+from portal.logs import LoggedRefusal
 
 from ..emails import send_holder_email
 from ..models import Closure, InactivityNotice, Refund
@@ -36,7 +37,7 @@ INACTIVITY_RULE_STARTS_ON = dt.date(2023, 5, 1)
 DAY = dt.timedelta(days=1)
 
 
-class LetterRefused(Exception):
+class LetterRefused(LoggedRefusal):
     """The letter cannot be marked mailed; nothing was changed."""
 
 

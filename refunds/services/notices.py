@@ -6,12 +6,13 @@ from django.conf import settings
 from django.db import transaction
 
 from portal.audit import audit_record
+from portal.logs import LoggedRefusal
 
 from ..emails import send_holder_email
 from ..models import Closure, HolderNotice, InactivityNotice, Refund
 
 
-class NotSentYet(Exception):
+class NotSentYet(LoggedRefusal):
     """The email has not gone out yet: `retry_pending_work` sends it, not a resend."""
 
 

@@ -17,6 +17,7 @@ from accounts.models import DirectBill, DirectBillPayment, DirectBillStatement
 from accounts.selectors import unbilled_cents, unbilled_charges
 from portal.audit import audit_record
 from portal.business_calendar import add_calendar_days, business_date
+from portal.logs import LoggedRefusal
 from portal.models import AuditEvent
 from portal.money import format_cents
 
@@ -27,7 +28,7 @@ T = DirectBillStatement.Status
 FINAL_STATEMENT_DUE_DAYS = 20  # rule E5: invoice due 20 days after the statement date
 
 
-class StatementRefused(Exception):
+class StatementRefused(LoggedRefusal):
     """The statement cannot move as asked; nothing was changed."""
 
 

@@ -9,12 +9,13 @@ from django.utils import timezone
 from accounts.models import CustomerAccount, SupportNote
 from accounts.services import Activity, account_record_activity
 from portal.audit import audit_record
+from portal.logs import LoggedRefusal
 
 # A second click within this window is the same note or the same call, not a new one.
 DOUBLE_SUBMIT_WINDOW = dt.timedelta(minutes=1)
 
 
-class SupportRefused(Exception):
+class SupportRefused(LoggedRefusal):
     """Nothing was written."""
 
 

@@ -19,6 +19,7 @@ from accounts.address_verification import NOT_A_STREET_LINE, is_street_line
 from accounts.selectors import current_address
 from portal.audit import audit_record
 from portal.business_calendar import add_calendar_days, business_date
+from portal.logs import LoggedRefusal
 from portal.money import format_cents
 
 from ..models import HolderNotice, Refund
@@ -37,7 +38,7 @@ HOLDER_NOTICE_ON = {
 }
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(LoggedRefusal):
     """The move is not one SPEC §3 allows, or its details are wrong; nothing changed."""
 
 
@@ -61,7 +62,8 @@ def _refuse_move(refund: Refund, target: str):
     then = ", ".join(_label(status) for status in allowed) or "nothing: this status is final"
     raise TransitionRefused(
         f"The {describe(refund)} is {_label(refund.status)}, so it cannot be marked "
-        f"{_label(target)}. From {_label(refund.status)} it can go to: {then}."
+        f"{_label(target)}. From {_label(refund.status)} it can go to: {then}.",
+        refund=refund.pk,
     )
 
 
@@ -121,7 +123,8 @@ def _already_done(locked: Refund, target: str, reason: str, changes: dict) -> bo
     if not same or (reason and locked.status_reason != reason):
         raise TransitionRefused(
             f"The {describe(locked)} is already {_label(target)}, with other details. "
-            "Nothing was changed."
+            "Nothing was changed.",
+            refund=locked.pk,
         )
     return True
 
