@@ -8,14 +8,22 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 EXTRA_HOLDERS ?= 50
 
-.PHONY: run demo-reset test install migrate lint format bench clean messages translations
+.PHONY: run demo-reset test install migrate lint format bench clean messages translations lock
 
-$(STAMP): pyproject.toml
+# Exact versions (with hashes) from requirements.lock, then the project itself.
+$(STAMP): pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.10 or newer is required"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Rerun after adding or changing a dependency in pyproject.toml (a test fails until then).
+# One lock for Python 3.10 and newer: versions differ by Python only where markers say so.
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --universal --python-version 3.10 \
+		--generate-hashes --quiet -o requirements.lock
 
 install: $(STAMP) translations
 
@@ -53,6 +61,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -3,6 +3,8 @@
 import datetime as dt
 from dataclasses import dataclass
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 
@@ -13,6 +15,7 @@ from .models import (
     DirectBillCharge,
     DirectBillPayment,
     DirectBillStatement,
+    EMessaging,
     LedgerEntry,
     MailingAddress,
     SecurusDebit,
@@ -42,7 +45,7 @@ class AdvanceConnectSummary:
         return self.last_deposit.method if self.last_deposit else ""
 
 
-def _sum(condition=None):
+def _sum(condition: Q | None = None) -> Coalesce:
     return Coalesce(Sum("amount_cents", filter=condition), 0)
 
 
@@ -96,7 +99,7 @@ def unsettled_by_age(advance_connect: AdvanceConnect, at: dt.datetime) -> Unsett
     return UnsettledByAge(**totals)
 
 
-def stamps_balance(emessaging) -> int:
+def stamps_balance(emessaging: EMessaging) -> int:
     totals = StampEntry.objects.filter(emessaging=emessaging).aggregate(
         bought=Coalesce(Sum("stamps", filter=Q(kind=StampEntry.Kind.PURCHASE)), 0),
         gone=Coalesce(Sum("stamps", filter=~Q(kind=StampEntry.Kind.PURCHASE)), 0),
@@ -108,7 +111,7 @@ def current_address(account: CustomerAccount) -> MailingAddress | None:
     return account.addresses.filter(replaced_at__isnull=True).first()
 
 
-def account_for_holder(user) -> CustomerAccount | None:
+def account_for_holder(user: AbstractBaseUser | AnonymousUser) -> CustomerAccount | None:
     """The holder's own account with its one-to-one services, in one query."""
     return (
         CustomerAccount.objects.select_related(

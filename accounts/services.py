@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.audit import audit_record
 from portal.logs import LoggedRefusal
+from portal.types import Actor
 
 from .language import offered_language
 from .models import (
@@ -58,7 +59,9 @@ def account_record_activity(*, account: CustomerAccount, kind: str, at: dt.datet
         account.last_activity_kind = kind
 
 
-def account_keep_open(*, account: CustomerAccount, actor, at: dt.datetime) -> CustomerAccount:
+def account_keep_open(
+    *, account: CustomerAccount, actor: Actor, at: dt.datetime
+) -> CustomerAccount:
     """Rule N3: "Keep my account open" is activity; it restarts the 180 days and so ends
     the inactivity period and its pending notices. Refused once the account is closed."""
     with transaction.atomic():
@@ -137,11 +140,11 @@ def call_charge_post(
 def address_change(
     *,
     account: CustomerAccount,
-    actor,
+    actor: Actor,
     at: dt.datetime,
-    source=MailingAddress.Source.HOLDER,
+    source: str = MailingAddress.Source.HOLDER,
     confirmed: bool = False,
-    **fields,
+    **fields: str,
 ) -> MailingAddress:
     """Put a new address on record; the old one stays as history (`replaced_at`)."""
     with transaction.atomic():
@@ -178,7 +181,7 @@ def address_confirm(*, address: MailingAddress, at: dt.datetime) -> MailingAddre
 
 
 def phone_number_add(
-    *, account: CustomerAccount, number: str, label: str = "", actor, at: dt.datetime
+    *, account: CustomerAccount, number: str, label: str = "", actor: Actor, at: dt.datetime
 ) -> PhoneNumber:
     """Add a number the account pays calls to. Not activity: N2 does not count it."""
     with transaction.atomic():
@@ -193,7 +196,7 @@ def phone_number_add(
     return phone
 
 
-def phone_number_remove(*, phone_number: PhoneNumber, actor, at: dt.datetime) -> None:
+def phone_number_remove(*, phone_number: PhoneNumber, actor: Actor, at: dt.datetime) -> None:
     """Remove a number from the account; the last one stays (`LastPhoneNumber`)."""
     with transaction.atomic():
         account = CustomerAccount.objects.select_for_update().get(pk=phone_number.account_id)

@@ -6,14 +6,20 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils.translation import gettext, gettext_lazy
 
-from accounts.models import AdvanceConnect, DirectBillStatement, LedgerEntry, PurchaseMethod
+from accounts.models import (
+    AdvanceConnect,
+    CustomerAccount,
+    DirectBillStatement,
+    LedgerEntry,
+    PurchaseMethod,
+)
 from portal.money import cents_to_decimal
 
 from .models import Closure, Refund
 from .states import NOT_YET_SENT
 
 
-def holder_records(account):
+def holder_records(account: CustomerAccount):
     """Rule B1: every deposit, call, refund and statement of the account, oldest first,
     as rows of (date, type, description, amount in dollars, status)."""
     advance_connect = getattr(account, "advance_connect", None)

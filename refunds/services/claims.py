@@ -18,6 +18,7 @@ from accounts.services import Activity, account_record_activity
 from portal.audit import audit_record
 from portal.links import absolute_url
 from portal.logs import LoggedRefusal
+from portal.types import Actor
 
 from ..emails import send_holder_email
 from ..models import AddressChangeRequest, Closure, HeldFunds, Refund
@@ -44,7 +45,7 @@ def claimable(closure: Closure):
 
 
 def refund_claim_to_new_address(
-    *, closure: Closure, address: dict, actor, at: dt.datetime | None = None
+    *, closure: Closure, address: dict, actor: Actor, at: dt.datetime | None = None
 ) -> Refund | None:
     """B3: a returned check is reissued to the verified address; N5: held funds are paid
     out by a new check to it. Either way through the services staff use, and the
@@ -76,7 +77,15 @@ def _lock(change: AddressChangeRequest) -> AddressChangeRequest:
     )
 
 
-def _decide(change, *, status, actor, at, reason="", new_refund=None) -> AddressChangeRequest:
+def _decide(
+    change: AddressChangeRequest,
+    *,
+    status: str,
+    actor: Actor,
+    at: dt.datetime,
+    reason: str = "",
+    new_refund: Refund | None = None,
+) -> AddressChangeRequest:
     """Save the decision on a request locked by the caller, with its audit row."""
     before = {"status": change.status}
     change.status = status
@@ -208,7 +217,7 @@ def address_change_request_confirm(
 
 
 def address_change_request_approve(
-    *, change: AddressChangeRequest, actor, reason: str, at: dt.datetime | None = None
+    *, change: AddressChangeRequest, actor: Actor, reason: str, at: dt.datetime | None = None
 ) -> AddressChangeRequest:
     """Rule B3: Refund operations approve a request after a call with the holder (who
     cannot confirm by email); the new check is created now. Who, when and why go to
@@ -229,7 +238,7 @@ def address_change_request_approve(
 
 
 def address_change_request_cancel(
-    *, change: AddressChangeRequest, actor, reason: str, at: dt.datetime | None = None
+    *, change: AddressChangeRequest, actor: Actor, reason: str, at: dt.datetime | None = None
 ) -> AddressChangeRequest:
     """The holder called to say the request was not theirs: it will never send money."""
     reason = (reason or "").strip()
@@ -245,7 +254,9 @@ def address_change_request_cancel(
         return _decide(change, status=S.CANCELLED, actor=actor, at=at, reason=reason)
 
 
-def _execute(change, *, status, actor, at, reason="") -> AddressChangeRequest:
+def _execute(
+    change: AddressChangeRequest, *, status: str, actor: Actor, at: dt.datetime, reason: str = ""
+) -> AddressChangeRequest:
     try:
         check = refund_claim_to_new_address(
             closure=change.closure, address=change.address(), actor=actor, at=at

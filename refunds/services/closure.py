@@ -33,6 +33,7 @@ from accounts.selectors import (
 from portal.audit import audit_record
 from portal.business_calendar import add_business_days, add_calendar_days, business_date
 from portal.logs import LoggedRefusal
+from portal.types import Actor
 
 from ..models import Closure, Refund, new_closure_reference
 from ..selectors import check_reason
@@ -107,7 +108,9 @@ class ClosurePlan:
         return check_reason(self.last_deposit.method if self.last_deposit else "")
 
 
-def refund_plan_for(*, last_deposit, amount_cents: int, at: dt.datetime) -> RefundPlan:
+def refund_plan_for(
+    *, last_deposit: LedgerEntry | None, amount_cents: int, at: dt.datetime
+) -> RefundPlan:
     """Rule E4: refund by the method of the most recent deposit.
 
     Online card: to the card last used, due within 3 business days. Western Union,
@@ -184,7 +187,7 @@ def _payee(account: CustomerAccount) -> str:
 def closure_confirm(
     *,
     account: CustomerAccount,
-    actor,
+    actor: Actor,
     at: dt.datetime | None = None,
     reason: str = Closure.Reason.HOLDER_REQUEST,
     address: MailingAddress | None = None,
@@ -251,7 +254,9 @@ def closure_confirm(
     return closure
 
 
-def _settle_and_refund(closure, plan: ClosurePlan, address, at) -> Refund | None:
+def _settle_and_refund(
+    closure: Closure, plan: ClosurePlan, address: MailingAddress | None, at: dt.datetime
+) -> Refund | None:
     """Rules E3, E4: deduct, record any shortfall, create the refund (or None)."""
     if not plan.has_advance_connect:
         return None
@@ -313,7 +318,7 @@ def _settle_and_refund(closure, plan: ClosurePlan, address, at) -> Refund | None
     return refund
 
 
-def _end_services(closure, plan: ClosurePlan, at):
+def _end_services(closure: Closure, plan: ClosurePlan, at: dt.datetime):
     account = closure.account
     # rule E2: TextPay and AutoPay stop at once.
     TopUpEnrolment.objects.filter(account=account, terminated_at__isnull=True).update(
@@ -336,7 +341,7 @@ def _end_services(closure, plan: ClosurePlan, at):
     )
 
 
-def _close_account(account: CustomerAccount, at):
+def _close_account(account: CustomerAccount, at: dt.datetime):
     """Rule E1: the account is closed and the holder can no longer sign in; every
     session of theirs stops working because the authentication backend refuses
     inactive users."""

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.services import Activity, account_record_activity
 from portal.audit import audit_record
 from portal.logs import LoggedRefusal
+from portal.types import Actor
 
 from ..models import HeldFunds, HolderNotice, Refund
 from .notices import holder_notice_queue
@@ -37,7 +38,9 @@ def held_funds_can_hold(refund: Refund) -> bool:
     )
 
 
-def held_funds_from_refund(*, refund: Refund, actor, reason: str, at=None) -> HeldFunds:
+def held_funds_from_refund(
+    *, refund: Refund, actor: Actor, reason: str, at: dt.datetime | None = None
+) -> HeldFunds:
     """Rule N4: a check that cannot be delivered (returned with no new address, or no
     deliverable address on record) is voided and its money becomes held funds, with the
     amount, since when and why. Safe to repeat: the refund's held funds come back."""
@@ -86,7 +89,7 @@ def held_funds_from_refund(*, refund: Refund, actor, reason: str, at=None) -> He
 
 
 def held_funds_claim(
-    *, held_funds: HeldFunds, actor, address: dict, at: dt.datetime | None = None
+    *, held_funds: HeldFunds, actor: Actor, address: dict, at: dt.datetime | None = None
 ) -> Refund:
     """Rule N5: until final disposition the holder may ask for the money: a new refund
     check to a verified address, and the request counts as activity (N2)."""
@@ -124,7 +127,7 @@ def held_funds_claim(
 
 
 def held_funds_record_owner_notice(
-    *, held_funds: HeldFunds, actor, mailed_on: dt.date, at=None
+    *, held_funds: HeldFunds, actor: Actor, mailed_on: dt.date, at: dt.datetime | None = None
 ) -> HeldFunds:
     """Rule B6: the owner was mailed a notice before the funds are reported to a state."""
     at = at or timezone.now()
@@ -169,11 +172,11 @@ def _owner_notice_problem(held: HeldFunds, *, state: str, remitted_on: dt.date) 
 def held_funds_record_disposition(
     *,
     held_funds: HeldFunds,
-    actor,
+    actor: Actor,
     remitted_on: dt.date,
     state: str,
     report_reference: str,
-    at=None,
+    at: dt.datetime | None = None,
 ) -> HeldFunds:
     """Rule N4: the final disposition, e.g. reported and remitted to a state as
     unclaimed property, with the report reference. Needs the owner notice first (B6)."""

@@ -20,6 +20,7 @@ from portal.business_calendar import business_date
 from portal.db import for_each_locked
 from portal.links import absolute_url
 from portal.logs import LoggedRefusal
+from portal.types import Actor
 
 from ..emails import send_holder_email
 from ..models import Closure, InactivityNotice, Refund
@@ -210,7 +211,7 @@ def inactive_accounts_close(*, now: dt.datetime | None = None) -> list[Closure]:
     now = now or timezone.now()
     today = business_date(now)
 
-    def close_if_due(account):
+    def close_if_due(account: CustomerAccount):
         if not inactivity_schedule(account=account, today=today).closure_due:
             return None
         return closure_confirm(
@@ -275,7 +276,7 @@ def inactivity_notice_email(*, notice_id: int, at: dt.datetime) -> InactivityNot
 
 
 def inactivity_letter_mark_mailed(
-    *, notice: InactivityNotice, actor, at: dt.datetime
+    *, notice: InactivityNotice, actor: Actor, at: dt.datetime
 ) -> InactivityNotice:
     """Staff mailed the letter of a notice that could not be emailed (rule N3); from
     now on it counts as sent. Already marked: returned as it is."""

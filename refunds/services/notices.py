@@ -7,6 +7,7 @@ from django.db import transaction
 
 from portal.audit import audit_record
 from portal.logs import LoggedRefusal
+from portal.types import Actor
 
 from ..emails import send_holder_email
 from ..models import Closure, HolderNotice, InactivityNotice, Refund
@@ -39,7 +40,7 @@ def holder_notice_queue(
 
 
 def holder_email_resend(
-    *, record: Closure | InactivityNotice | HolderNotice, actor, at: dt.datetime
+    *, record: Closure | InactivityNotice | HolderNotice, actor: Actor, at: dt.datetime
 ) -> None:
     """Rule B5: staff send an email to a holder again (a closure's confirmation, an
     inactivity notice or any other notice), in the holder's language as it is now."""

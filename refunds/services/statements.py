@@ -7,6 +7,7 @@ and changes nothing.
 """
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Sum
@@ -20,6 +21,7 @@ from portal.business_calendar import add_calendar_days, business_date
 from portal.logs import LoggedRefusal
 from portal.models import AuditEvent
 from portal.money import format_cents
+from portal.types import Actor
 
 from ..models import Closure
 from ..states import STATEMENT_OPEN, statement_can_move
@@ -57,7 +59,16 @@ def _label(status: str) -> str:
     return str(T(status).label).lower()
 
 
-def _save_status(locked, *, actor, target, at, action, reason="", after=None):
+def _save_status(
+    locked: DirectBillStatement,
+    *,
+    actor: Actor,
+    target: str,
+    at: dt.datetime,
+    action: str,
+    reason: str = "",
+    after: dict[str, Any] | None = None,
+):
     if not statement_can_move(locked.status, target):
         raise StatementRefused(
             f"The {describe(locked)} is {_label(locked.status)}; it cannot become {_label(target)}."
@@ -78,7 +89,7 @@ def _save_status(locked, *, actor, target, at, action, reason="", after=None):
 
 
 def statement_record_payment(
-    *, statement: DirectBillStatement, actor, amount_cents: int, paid_at: dt.datetime
+    *, statement: DirectBillStatement, actor: Actor, amount_cents: int, paid_at: dt.datetime
 ) -> DirectBillStatement:
     """Staff record a payment (SPEC §4): `paid` once the whole amount is in, else
     `partially_paid` (a past due statement stays past due until paid). The same
@@ -133,7 +144,7 @@ def statement_record_payment(
 
 
 def statement_mark_past_due(
-    *, statement: DirectBillStatement, at: dt.datetime, actor="system"
+    *, statement: DirectBillStatement, at: dt.datetime, actor: Actor = "system"
 ) -> DirectBillStatement:
     """An unpaid statement is past due after its due date (SPEC §4)."""
     with transaction.atomic():
@@ -150,7 +161,7 @@ def statement_mark_past_due(
         )
 
 
-def _last_write_off_reason(statement) -> str:
+def _last_write_off_reason(statement: DirectBillStatement) -> str:
     return (
         AuditEvent.objects.filter(
             object_type=statement._meta.label_lower,
@@ -163,7 +174,7 @@ def _last_write_off_reason(statement) -> str:
 
 
 def statement_write_off(
-    *, statement: DirectBillStatement, actor, reason: str, at=None
+    *, statement: DirectBillStatement, actor: Actor, reason: str, at: dt.datetime | None = None
 ) -> DirectBillStatement:
     """What is still owed will not be collected: → written off, with the reason."""
     reason = (reason or "").strip()

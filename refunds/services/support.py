@@ -10,6 +10,7 @@ from accounts.models import CustomerAccount, SupportNote
 from accounts.services import Activity, account_record_activity
 from portal.audit import audit_record
 from portal.logs import LoggedRefusal
+from portal.types import Actor
 
 # A second click within this window is the same note or the same call, not a new one.
 DOUBLE_SUBMIT_WINDOW = dt.timedelta(minutes=1)
@@ -19,7 +20,9 @@ class SupportRefused(LoggedRefusal):
     """Nothing was written."""
 
 
-def support_note_add(*, account: CustomerAccount, author, text: str, at=None) -> SupportNote:
+def support_note_add(
+    *, account: CustomerAccount, author: Actor, text: str, at: dt.datetime | None = None
+) -> SupportNote:
     """Add a note to the account. Notes are never edited or deleted."""
     text = (text or "").strip()
     if not text:
@@ -43,7 +46,9 @@ def support_note_add(*, account: CustomerAccount, author, text: str, at=None) ->
     return note
 
 
-def support_contact_record(*, account: CustomerAccount, actor, at=None) -> bool:
+def support_contact_record(
+    *, account: CustomerAccount, actor: Actor, at: dt.datetime | None = None
+) -> bool:
     """Rule N2: the holder contacting support about the account is activity and
     restarts the 180 days. Returns False when this call was recorded already."""
     at = at or timezone.now()
