@@ -73,6 +73,11 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# --- database connections (issue 13): reused across requests for CONN_MAX_AGE seconds (a new
+# PostgreSQL connection per request costs several times a small page), checked before reuse
+# so a restarted database costs one failed check, not a 500. 0 closes after each request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # allauth keeps its rate-limit counters in the cache, so it must be shared by every process.
