@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from .models import (
@@ -18,6 +18,7 @@ from .models import (
     EMessaging,
     LedgerEntry,
     MailingAddress,
+    PhoneNumber,
     SecurusDebit,
     StampEntry,
     TopUpEnrolment,
@@ -71,7 +72,7 @@ def advance_connect_summary(advance_connect: AdvanceConnect) -> AdvanceConnectSu
     )
 
 
-def unsettled_charges(advance_connect: AdvanceConnect):
+def unsettled_charges(advance_connect: AdvanceConnect) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(
         advance_connect=advance_connect, kind=K.CALL_CHARGE, settled_at__isnull=True
     ).order_by("occurred_at", "id")
@@ -122,7 +123,7 @@ def account_for_holder(user: AbstractBaseUser | AnonymousUser) -> CustomerAccoun
     )
 
 
-def future_video_sessions(account: CustomerAccount, now: dt.datetime):
+def future_video_sessions(account: CustomerAccount, now: dt.datetime) -> QuerySet[VideoSession]:
     return account.video_sessions.filter(
         status=VideoSession.Status.SCHEDULED, starts_at__gt=now
     ).order_by("starts_at", "id")
@@ -152,7 +153,7 @@ class DirectBillSummary:
         return self.unpaid_statements_cents - self.paid_towards_unpaid_cents + self.unbilled_cents
 
 
-def unbilled_charges(direct_bill: DirectBill):
+def unbilled_charges(direct_bill: DirectBill) -> QuerySet[DirectBillCharge]:
     """Direct Bill charges not yet on a statement."""
     return DirectBillCharge.objects.filter(direct_bill=direct_bill, statement__isnull=True)
 
@@ -228,7 +229,7 @@ def recent_calls(account: CustomerAccount, *, limit: int = 10) -> list[CallRow]:
     return sorted(rows, key=lambda row: row.occurred_at, reverse=True)[:limit]
 
 
-def recent_deposits(advance_connect: AdvanceConnect, *, limit: int = 10):
+def recent_deposits(advance_connect: AdvanceConnect, *, limit: int = 10) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(advance_connect=advance_connect, kind=K.DEPOSIT).order_by(
         "-occurred_at", "-id"
     )[:limit]
@@ -331,7 +332,7 @@ def addresses_on_record(account: CustomerAccount) -> tuple[MailingAddress | None
     return current, previous
 
 
-def phone_numbers(account: CustomerAccount):
+def phone_numbers(account: CustomerAccount) -> QuerySet[PhoneNumber]:
     return account.phone_numbers.order_by("id")
 
 

@@ -8,7 +8,7 @@ from portal.health import HealthView
 from refunds.inactivity_views import keep_account_open
 from refunds.public_views import refund_claim, refund_confirm_address, refund_status
 
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 admin.site.site_header = "Account portal back office"
 admin.site.site_title = "Back office"
 

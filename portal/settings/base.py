@@ -1,6 +1,7 @@
 """Settings shared by every environment; each value can come from the environment."""
 
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -185,7 +186,7 @@ TASKS = {
 # lines (development) or one JSON object per line (production's default), where the ids a
 # log call passes in `extra` (refund, account, idempotency_key...) become fields ---
 LOG_FORMAT = env("LOG_FORMAT", default="plain")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

@@ -4,6 +4,7 @@ backoff on temporary errors, replaced by a check when the card refuses."""
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..gateway import CardGatewayUnavailable, CardRefundDeclined, get_card_gateway
@@ -84,7 +85,7 @@ def card_refund_submit(*, refund_id: int, now: dt.datetime | None = None) -> Ref
     return refund
 
 
-def card_refunds_due(now: dt.datetime):
+def card_refunds_due(now: dt.datetime) -> QuerySet[Refund]:
     """Pending card refunds whose next attempt is due (or never tried)."""
     return Refund.objects.filter(
         method=Refund.Method.CARD, status=Refund.Status.PENDING, needs_review=False

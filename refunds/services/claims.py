@@ -35,7 +35,7 @@ class AddressChangeRefused(LoggedRefusal):
     """The request cannot go on as asked; nothing was changed."""
 
 
-def claimable(closure: Closure):
+def claimable(closure: Closure) -> HeldFunds | Refund | None:
     """What the holder can still ask to have sent to a new address: a returned check
     not yet reissued, or funds still held. None when there is nothing."""
     held = closure.held_funds.filter(status=HeldFunds.Status.HELD).select_related("refund").first()

@@ -318,7 +318,7 @@ def _settle_and_refund(
     return refund
 
 
-def _end_services(closure: Closure, plan: ClosurePlan, at: dt.datetime):
+def _end_services(closure: Closure, plan: ClosurePlan, at: dt.datetime) -> None:
     account = closure.account
     # rule E2: TextPay and AutoPay stop at once.
     TopUpEnrolment.objects.filter(account=account, terminated_at__isnull=True).update(
@@ -341,7 +341,7 @@ def _end_services(closure: Closure, plan: ClosurePlan, at: dt.datetime):
     )
 
 
-def _close_account(account: CustomerAccount, at: dt.datetime):
+def _close_account(account: CustomerAccount, at: dt.datetime) -> None:
     """Rule E1: the account is closed and the holder can no longer sign in; every
     session of theirs stops working because the authentication backend refuses
     inactive users."""

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Min, OuterRef, Subquery
+from django.db.models import Min, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,7 +56,9 @@ def inactivity_closes_on(
     return max(starts_on + INACTIVITY_DAYS * DAY, first_sent_on + FIRST_NOTICE_DAYS * DAY)
 
 
-def first_notice_sent_at_subquery(account_ref: str = "pk", since_ref: str = "last_activity_at"):
+def first_notice_sent_at_subquery(
+    account_ref: str = "pk", since_ref: str = "last_activity_at"
+) -> Subquery:
     """When the first notice of the account's current period left (for annotations)."""
     return Subquery(
         InactivityNotice.objects.filter(
@@ -150,7 +152,7 @@ def keep_open_url() -> str:
     return absolute_url(reverse("keep_account_open"))
 
 
-def _candidates(now: dt.datetime, *, days: int):
+def _candidates(now: dt.datetime, *, days: int) -> QuerySet[CustomerAccount]:
     """Covered accounts inactive long enough that something may be due; a day of slack
     for time zones, since `inactivity_schedule` decides."""
     return CustomerAccount.objects.select_related("holder").filter(
@@ -211,7 +213,7 @@ def inactive_accounts_close(*, now: dt.datetime | None = None) -> list[Closure]:
     now = now or timezone.now()
     today = business_date(now)
 
-    def close_if_due(account: CustomerAccount):
+    def close_if_due(account: CustomerAccount) -> Closure | None:
         if not inactivity_schedule(account=account, today=today).closure_due:
             return None
         return closure_confirm(

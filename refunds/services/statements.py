@@ -68,7 +68,7 @@ def _save_status(
     action: str,
     reason: str = "",
     after: dict[str, Any] | None = None,
-):
+) -> DirectBillStatement:
     if not statement_can_move(locked.status, target):
         raise StatementRefused(
             f"The {describe(locked)} is {_label(locked.status)}; it cannot become {_label(target)}."

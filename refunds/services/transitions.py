@@ -10,7 +10,7 @@ points at the one it replaces.
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -60,7 +60,7 @@ def _label(status: str) -> str:
     return str(S(status).label).lower()
 
 
-def _refuse_move(refund: Refund, target: str):
+def _refuse_move(refund: Refund, target: str) -> NoReturn:
     allowed = sorted(allowed_next(refund.method, refund.status))
     then = ", ".join(_label(status) for status in allowed) or "nothing: this status is final"
     raise TransitionRefused(
@@ -199,7 +199,7 @@ def refund_mark_issued(
 
 def refund_mark_mailed(
     *, refund: Refund, actor: Actor, mailed_on: dt.date | None = None, at: dt.datetime | None = None
-):
+) -> Refund:
     """An issued check goes in the mail: issued → mailed, with the mail date."""
     at = at or timezone.now()
     mailed_on = mailed_on or business_date(at)
@@ -227,7 +227,7 @@ def refund_mark_cashed(
     actor: Actor,
     cleared_on: dt.date | None = None,
     at: dt.datetime | None = None,
-):
+) -> Refund:
     """The bank cleared the check: mailed → cashed, with the cleared date."""
     at = at or timezone.now()
     return _move(
