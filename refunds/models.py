@@ -1,4 +1,5 @@
 import secrets
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -97,7 +98,7 @@ class Closure(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.reference
 
     @property
@@ -235,7 +236,7 @@ class Refund(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         label = self.check_number and f"check {self.check_number}" or self.get_method_display()
         return f"{self.closure.reference} {label}"
 
@@ -247,7 +248,7 @@ class Refund(models.Model):
     def is_check(self) -> bool:
         return self.method == self.Method.CHECK
 
-    def address_lines(self):
+    def address_lines(self) -> list[str]:
         city_line = f"{self.address_city} {self.address_state} {self.address_zip}".strip()
         return [line for line in (self.address_line1, self.address_line2, city_line) if line]
 
@@ -286,19 +287,19 @@ class InactivityNotice(models.Model):
             )
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.account} {self.days_before} days before {self.closes_on}"
 
 
-class InactivityLetterManager(models.Manager):
-    def get_queryset(self):
+class InactivityLetterManager(models.Manager["InactivityLetter"]):
+    def get_queryset(self) -> models.QuerySet["InactivityLetter"]:
         return super().get_queryset().filter(channel=InactivityNotice.Channel.LETTER)
 
 
 class InactivityLetter(InactivityNotice):
     """The staff list of inactivity notices to mail on paper (no email on record)."""
 
-    objects = InactivityLetterManager()
+    objects: ClassVar[InactivityLetterManager] = InactivityLetterManager()
 
     class Meta:
         proxy = True
@@ -331,7 +332,7 @@ class ExportRun(models.Model):
         verbose_name_plural = _("exports")
         ordering = ["-created_at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.exporter} {self.date_from}..{self.date_to} ({self.file_format})"
 
 
@@ -386,7 +387,7 @@ class HeldFunds(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Held funds {self.closure.reference}"
 
 
@@ -420,7 +421,7 @@ class HolderNotice(models.Model):
         verbose_name_plural = _("emails to holders")
         ordering = ["-created_at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.closure.reference})"
 
 
@@ -519,7 +520,7 @@ class AddressChangeRequest(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Address change {self.closure.reference} #{self.pk}"
 
     @property

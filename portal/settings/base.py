@@ -1,6 +1,7 @@
 """Settings shared by every environment; each value can come from the environment."""
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.contrib.messages import constants as messages
@@ -87,6 +88,11 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# --- database connections (issue 13): reused across requests for CONN_MAX_AGE seconds (a new
+# PostgreSQL connection per request costs several times a small page), checked before reuse
+# so a restarted database costs one failed check, not a 500. 0 closes after each request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # allauth keeps its rate-limit counters in the cache, so it must be shared by every process.
@@ -188,12 +194,28 @@ TASKS = {
     }
 }
 
-LOGGING = {
+# --- logging: one logger per module (`logging.getLogger(__name__)`); LOG_FORMAT picks plain
+# lines (development) or one JSON object per line (production's default), where the ids a
+# log call passes in `extra` (refund, account, idempotency_key...) become fields ---
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- /health/ (portal.health): failing when a database task has been ready to run for
+# longer than this, i.e. no db_worker keeps up ---
+TASK_BACKLOG_MAX_MINUTES = env.int("TASK_BACKLOG_MAX_MINUTES", default=15)
 
 # --- audit trail (SPEC §5): keyed hash chain, checkpoints kept outside the database ---
 # "key-id:secret" pairs, comma-separated; the first signs new entries and checkpoints, the

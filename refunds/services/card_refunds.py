@@ -20,6 +20,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from portal.actors import SYSTEM
@@ -74,7 +75,7 @@ def card_refund_submit(*, refund_id: int, now: dt.datetime | None = None) -> Ref
     )
 
 
-def card_refunds_due(now: dt.datetime):
+def card_refunds_due(now: dt.datetime) -> QuerySet[Refund]:
     """Pending card refunds whose next attempt is due (never tried, retry due, or an
     attempt whose lease ran out without an answer)."""
     return Refund.objects.filter(
