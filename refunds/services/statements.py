@@ -143,7 +143,7 @@ def statement_record_payment(
 
 
 def statement_mark_past_due(
-    *, statement: DirectBillStatement, at: dt.datetime, actor: Actor = "system"
+    *, statement: DirectBillStatement, at: dt.datetime, actor: Actor = SYSTEM
 ) -> DirectBillStatement:
     """An unpaid statement is past due after its due date (SPEC §4)."""
     with transaction.atomic():
