@@ -42,3 +42,6 @@ CARD_GATEWAY = env("CARD_GATEWAY")
 
 # The audit trail's HMAC keys (SPEC §5): required, from the environment only.
 AUDIT_HMAC_KEYS = env("AUDIT_HMAC_KEYS")
+
+# The master keys of the holders' data keys (rule B7): required, from the environment only.
+DATA_KEYS = env("DATA_KEYS")

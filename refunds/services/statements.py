@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import DirectBill, DirectBillPayment, DirectBillStatement
 from accounts.selectors import unbilled_cents, unbilled_charges
-from portal.audit import audit_record
+from portal.audit import audit_event_open, audit_record
 from portal.business_calendar import add_calendar_days, business_date
 from portal.models import AuditEvent
 from portal.money import format_cents
@@ -150,15 +150,12 @@ def statement_mark_past_due(
 
 
 def _last_write_off_reason(statement) -> str:
-    return (
-        AuditEvent.objects.filter(
-            object_type=statement._meta.label_lower,
-            object_id=str(statement.pk),
-            action="statement.written_off",
-        )
-        .values_list("reason", flat=True)
-        .last()
-    )
+    event = AuditEvent.objects.filter(
+        object_type=statement._meta.label_lower,
+        object_id=str(statement.pk),
+        action="statement.written_off",
+    ).last()
+    return event and audit_event_open(event)["reason"]
 
 
 def statement_write_off(
