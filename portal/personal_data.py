@@ -17,6 +17,7 @@ STAGES = (IDENTITY, RECORDS)
 # How a field is erased.
 PSEUDONYM = "pseudonym"  # replaced by the account's pseudonym
 PSEUDONYM_EMAIL = "pseudonym_email"  # replaced by an address at .invalid built on the pseudonym
+UNUSABLE_PASSWORD = "unusable_password"  # noqa: S105 (a kind of erasure, not a password)
 BLANK = "blank"  # emptied
 ERASED_TEXT = "erased_text"  # free text replaced by ERASED, when there was any
 ERASED = "[erased]"
@@ -25,10 +26,11 @@ ERASED = "[erased]"
 @dataclass(frozen=True)
 class ModelRule:
     """`holder_path`: the lookup from the model to the holder's CustomerAccount ("" for
-    the account itself). `fields`: field name -> (stage, how). `delete_rows_at`: the stage
-    at which the holder's rows go entirely (sign-in records with nothing auditors need)."""
+    the account itself; None where the erasure service finds the rows itself).
+    `fields`: field name -> (stage, how). `delete_rows_at`: the stage at which the
+    holder's rows go entirely (sign-in records with nothing auditors need)."""
 
-    holder_path: str
+    holder_path: str | None
     fields: dict[str, tuple[str, str]] = field(default_factory=dict)
     delete_rows_at: str | None = None
 
@@ -38,7 +40,7 @@ ERASURE_RULES: dict[str, ModelRule] = {
         "customer_account",
         {
             "email": (IDENTITY, PSEUDONYM_EMAIL),
-            "password": (IDENTITY, BLANK),  # made unusable, see refunds.services.erasure
+            "password": (IDENTITY, UNUSABLE_PASSWORD),
             # Exports print the holder's name on closures, refunds and statements until the
             # records stage, like the check's payee.
             "first_name": (RECORDS, PSEUDONYM),
@@ -93,6 +95,8 @@ ERASURE_RULES: dict[str, ModelRule] = {
     "refunds.heldfunds": ModelRule("closure__account", {"reason": (RECORDS, ERASED_TEXT)}),
     # An email error may quote the address it could not reach.
     "refunds.holdernotice": ModelRule("closure__account", {"last_error": (IDENTITY, ERASED_TEXT)}),
+    # Back-office edits name the user they were made on by address.
+    "admin.logentry": ModelRule(None, {"object_repr": (IDENTITY, ERASED_TEXT)}),
     "refunds.legalhold": ModelRule(
         "account", {"reason": (RECORDS, ERASED_TEXT), "lift_reason": (RECORDS, ERASED_TEXT)}
     ),
@@ -101,7 +105,11 @@ ERASURE_RULES: dict[str, ModelRule] = {
 # Models the audit trail writes about that hold no personal field: how to find the holder,
 # whose data keys seal the event's personal values (portal.audit).
 HOLDER_PATHS: dict[str, str] = {
-    **{label: rule.holder_path for label, rule in ERASURE_RULES.items()},
+    **{
+        label: rule.holder_path
+        for label, rule in ERASURE_RULES.items()
+        if rule.holder_path is not None
+    },
     "accounts.customeraccount": "",
     "accounts.directbillstatement": "direct_bill__account",
     "refunds.closure": "account",
@@ -217,7 +225,6 @@ NOT_PERSONAL: dict[str, dict[str, str]] = {
     "contenttypes.contenttype": {"app_label": "a model", "model": "a model"},
     "admin.logentry": {
         "object_id": "a row id",
-        "object_repr": "back-office edits; staff change no holder's personal field here",
         "change_message": "the names of fields changed, no values",
     },
     # Sessions name the user only by id; the identity stage deletes the holder's sessions
@@ -227,7 +234,7 @@ NOT_PERSONAL: dict[str, dict[str, str]] = {
     "mfa.authenticator": {"type": _CHOICE, "data": "a TOTP secret, deleted with the row"},
     "account.emailaddress": {"email": "deleted with the row at the identity stage"},
     # Background tasks take row ids, never personal values (refunds.tasks).
-    "django_tasks_db.dbtaskresult": {
+    "django_tasks_database.dbtaskresult": {
         "status": _CHOICE,
         "task_path": "a function's path",
         "queue_name": "a queue",
