@@ -9,7 +9,7 @@ from portal.business_calendar import business_date
 from portal.datakeys import KeyRing
 from portal.models import AuditEvent
 
-from ..models import Closure, Refund
+from ..models import Closure, ErasureRecord, Refund
 from ..selectors import overdue_q
 from .base import Column, Exporter
 
@@ -193,3 +193,20 @@ class AuditTrailExporter(Exporter):
                 else value
                 for i, value in enumerate(row)
             )
+
+
+class ErasureRecordsExporter(Exporter):
+    """Rule B7: proof of each erasure stage, for the auditor; no personal data."""
+
+    key = "erasures"
+    label = "Erasure records"
+    model = ErasureRecord
+    date_field = "erased_at"
+    columns = [
+        Column("Account number", "account__number"),
+        Column("Stage", "stage"),
+        Column("What was erased", "categories", "json"),
+        Column("Money final (UTC)", "money_final_at", "datetime"),
+        Column("Erased (UTC)", "erased_at", "datetime"),
+        Column("Rule", "rule"),
+    ]

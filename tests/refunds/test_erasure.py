@@ -242,3 +242,39 @@ def test_money_not_final_while_the_card_refund_is_on_its_way():
     assert identities_erase(now=day(400)) == []
     assert User.objects.filter(email=EMAIL).exists()
     assert ErasureRecord.objects.count() == 0
+
+
+def test_the_done_page_and_the_email_give_both_days(client, django_capture_on_commit_callbacks):
+    from django.core import mail
+    from django.urls import reverse
+    from django.utils.formats import date_format
+
+    from refunds import flow
+
+    ac = AdvanceConnectFactory()
+    LedgerEntryFactory(advance_connect=ac, amount_cents=4250, by_mail=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        closure = closure_confirm(account=ac.account, actor=ac.account.holder)
+    schedule = erasure_schedule(closure=closure, now=closure.closed_at)
+    identity = date_format(schedule.identity_on, "DATE_FORMAT")
+    records = date_format(schedule.records_on, "DATE_FORMAT")
+    (email,) = [m for m in mail.outbox if closure.reference in m.body]
+    assert identity in email.body and records in email.body
+    session = client.session
+    session[flow.DONE_KEY] = closure.reference
+    session.save()
+    page = client.get(reverse("delete_account:done")).content.decode()
+    assert identity in page and records in page
+
+
+def test_the_auditor_exports_the_erasure_records_without_personal_data():
+    account, _closure = card_settled_on_day_3()
+    identities_erase(now=day(93))
+    exporter = EXPORTERS["erasures"]
+    queryset = exporter.queryset(date_from=day(90).date(), date_to=day(95).date())
+    text = "".join(csv_chunks(exporter, queryset))
+    (row,) = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    assert (row["Account number"], row["Stage"], row["Rule"]) == (account.number, "identity", "B7")
+    assert row["Money final (UTC)"] == "2026-01-08 15:00:00"
+    assert "accounts.user.email" in row["What was erased"]
+    assert EMAIL not in text and NAME not in text
