@@ -11,7 +11,7 @@ from django.urls import reverse
 from accounts.models import CustomerAccount, DirectBillStatement, SupportNote
 from portal.audit import audit_record
 from portal.models import AuditEvent
-from refunds.models import AddressChangeRequest, Closure, HeldFunds, Refund
+from refunds.models import AddressChangeRequest, Closure, HeldFunds, LegalHold, Refund
 from refunds.roles import AUDITED_APPS, AUDITOR, HOLDER_FILE, REFUND_OPERATIONS, SUPPORT
 from tests.factories.refunds import (
     AddressChangeRequestFactory,
@@ -38,6 +38,8 @@ def test_support_sees_the_holder_file_adds_notes_and_records_calls_but_moves_no_
         "accounts.add_supportnote",
         "accounts.record_support_contact",
         "refunds.mail_letter",  # rule N3: inactivity letters
+        "refunds.add_legalhold",  # rule B7: Support places and lifts legal holds
+        "refunds.place_legal_hold",
     }
 
 
@@ -100,6 +102,12 @@ def sample(staff):
         DirectBillStatement: statement.pk,
         HeldFunds: HeldFundsFactory().pk,
         AddressChangeRequest: AddressChangeRequestFactory().pk,
+        LegalHold: LegalHold.objects.create(
+            account=refund.closure.account,
+            reason="Court order",
+            placed_at=refund.created_at,
+            placed_by=staff(),
+        ).pk,
     }
 
 
@@ -115,8 +123,8 @@ def test_no_page_or_button_of_the_admin_lets_an_auditor_or_support_move_money(
     for _admin, url in admin_urls_for_every_model(sample):
         assert client.post(url, {"status": "void"}).status_code == 403, url
     for url in object_action_urls(sample):
-        if role == SUPPORT and "customeraccount" in url:
-            continue  # support's own buttons: notes and calls, tested in test_support
+        if role == SUPPORT and ("customeraccount" in url or "legalhold" in url):
+            continue  # support's own buttons: notes, calls, legal holds (test_support, B7)
         assert client.post(url, {"apply": "1", "reason": "x"}).status_code in (403, 405), url
     for model, pk in sample.items():
         model_admin = admin.site._registry[model]
@@ -183,4 +191,6 @@ def test_every_migrate_puts_the_roles_back_to_exactly_their_permissions(staff):
         "accounts.add_supportnote",
         "accounts.record_support_contact",
         "refunds.mail_letter",  # rule N3: inactivity letters
+        "refunds.add_legalhold",  # rule B7: Support places and lifts legal holds
+        "refunds.place_legal_hold",
     }
