@@ -1,6 +1,8 @@
 from django import template
+from django.utils import timezone
 
 from refunds.selectors import closure_facts as select_closure_facts
+from refunds.services.erasure import erasure_schedule
 
 register = template.Library()
 
@@ -14,8 +16,4 @@ def closure_facts(closure):
 @register.simple_tag
 def erasure_days(closure):
     """`{% erasure_days closure as erasure %}`: when rule B7 erases the holder's data."""
-    from django.utils import timezone
-
-    from refunds.services.erasure import erasure_schedule
-
     return erasure_schedule(closure=closure, now=timezone.now())
