@@ -7,6 +7,7 @@ from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 
+from portal.audit import audit_event_open
 from portal.models import AuditEvent
 from tests.factories import CustomerAccountFactory, PhoneNumberFactory, UserFactory
 
@@ -54,7 +55,9 @@ def test_a_phone_number_is_added_as_ten_digits_and_audited(client, typed):
     response = client.post(reverse("accounts:phone_add"), {"number": typed, "label": "Work"})
     assert response.status_code == 302
     assert account.phone_numbers.filter(number="5125550142", label="Work").exists()
-    assert AuditEvent.objects.get(action="phone.added").after == {
+    event = AuditEvent.objects.get(action="phone.added")
+    assert "5125550142" not in str(event.after)  # rule B7: sealed with the holder's key
+    assert audit_event_open(event)["after"] == {
         "number": "5125550142",
         "label": "Work",
     }
