@@ -89,6 +89,7 @@ class AuditAction(models.TextChoices):
     EXPORT_AUDIT_TRAIL = "export.audit_trail", "Audit trail exported"
     EXPORT_HELD_FUNDS = "export.held_funds", "Held funds exported"
     EXPORT_UNCLAIMED_PROPERTY = "export.unclaimed_property", "Unclaimed property report exported"
+    EXPORT_ERASURES = "export.erasures", "Erasure records exported"
     EXPORT_NAUPA = "export.naupa", "Unclaimed property report (NAUPA) downloaded"
     POSITIVE_PAY_FILE_CREATED = "positive_pay_file.created", "Positive Pay issue file made"
     POSITIVE_PAY_FILE_DOWNLOADED = "positive_pay_file.downloaded", "Positive Pay file downloaded"

@@ -100,6 +100,17 @@ ERASURE_RULES: dict[str, ModelRule] = {
     "refunds.legalhold": ModelRule(
         "account", {"reason": (RECORDS, ERASED_TEXT), "lift_reason": (RECORDS, ERASED_TEXT)}
     ),
+    # rule B8: the payee as sent to the bank, item by item.
+    "refunds.positivepayitem": ModelRule(
+        "refund__closure__account", {"payee_name": (RECORDS, PSEUDONYM)}
+    ),
+    # The stored copy of an issue file names every payee in it: the erasure service empties
+    # the copies that carried the holder's checks (their SHA-256, counts and items stay).
+    "refunds.positivepayfile": ModelRule(None, {"content": (RECORDS, BLANK)}),
+    # A person's note on a paid check the bank file could not match may name the payee.
+    "refunds.bankfileexception": ModelRule(
+        "refund__closure__account", {"resolution_note": (RECORDS, ERASED_TEXT)}
+    ),
 }
 
 # Models the audit trail writes about that hold no personal field: how to find the holder,
@@ -147,6 +158,25 @@ _REFERENCE = "a reference or number auditors keep (B7: references and check numb
 
 NOT_PERSONAL: dict[str, dict[str, str]] = {
     "accounts.user": {"language": "a language code"},
+    "refunds.positivepayfile": {
+        "layout": "a layout's name",
+        "bank_account_number": "the portal's own bank account",
+        "bank_routing_number": "the portal's own bank",
+        "filename": "a name the portal gives the file",
+        "sha256": "a hash of the file as sent",
+    },
+    "refunds.positivepayitem": {"kind": _CHOICE, "check_number": _REFERENCE},
+    "refunds.bankfile": {
+        "filename": "the bank's file name",
+        "sha256": "a hash of the file",
+        "content": "a BAI2 paid-items file: the portal's account, check numbers, amounts",
+        "imported_by_label": "the staff member or job that imported it",
+    },
+    "refunds.bankfileexception": {
+        "check_number": _REFERENCE,
+        "reason": _CHOICE,
+        "detail": "what the portal found wrong with a line of the bank's file",
+    },
     "accounts.customeraccount": {
         "number": _REFERENCE,
         "status": _CHOICE,

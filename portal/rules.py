@@ -325,8 +325,7 @@ RULES = (
         "Erasure",
         "Once the money is final, the sign-in identity and later the names and addresses "
         "are erased, leaving amounts, dates and references.",
-        None,
-        Status.PLANNED,
+        "refunds.services.erasure._erase",
     ),
     Rule(
         "B8",
@@ -334,8 +333,7 @@ RULES = (
         "Bank files",
         "Checks are reported to the bank in its own formats (Positive Pay out, BAI2 paid "
         "items in) and unclaimed property in the NAUPA format.",
-        None,
-        Status.PLANNED,
+        "refunds.services.bank_files.bank_file_import",
     ),
 )
 

@@ -46,7 +46,15 @@ from portal.personal_data import (
     UNUSABLE_PASSWORD,
 )
 
-from ..models import AddressChangeRequest, Closure, ErasureRecord, HeldFunds, LegalHold, Refund
+from ..models import (
+    AddressChangeRequest,
+    Closure,
+    ErasureRecord,
+    HeldFunds,
+    LegalHold,
+    PositivePayFile,
+    Refund,
+)
 from ..states import STATEMENT_OPEN
 
 RULE = "B7"
@@ -230,6 +238,8 @@ def _erase(account: CustomerAccount, stage: str, now: dt.datetime) -> ErasureRec
         categories += ["sessions", "admin.logentry.object_repr"]
         purposes = [DataKey.Purpose.IDENTITY]
     else:
+        PositivePayFile.objects.filter(items__refund__closure__account=account).update(content="")
+        categories.append("refunds.positivepayfile.content")
         # An event written after the identity stage may have made a new identity key.
         purposes = [DataKey.Purpose.IDENTITY, DataKey.Purpose.RECORDS]
     for purpose in purposes:

@@ -18,6 +18,7 @@ from refunds.services.transitions import TransitionRefused, refund_mark_cashed
 from refunds.tasks import holder_email_of
 from tests.factories import AdvanceConnectFactory, LedgerEntryFactory
 from tests.factories.refunds import ClosureFactory, RefundFactory
+from tests.helpers import PRODUCTION_ENV
 
 pytestmark = pytest.mark.django_db
 
@@ -67,12 +68,7 @@ def test_an_email_send_is_logged_with_the_holder_and_template(caplog):
 
 
 def test_production_logs_are_json_lines_with_the_ids_as_fields(monkeypatch):
-    for name, value in {
-        "SECRET_KEY": "x" * 50,
-        "ALLOWED_HOSTS": "portal.example.org",
-        "CARD_GATEWAY": "refunds.gateway.FakeCardGateway",
-        "AUDIT_HMAC_KEYS": "k1:secret",
-    }.items():
+    for name, value in PRODUCTION_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delitem(sys.modules, "portal.settings.prod", raising=False)
     prod = importlib.import_module("portal.settings.prod")

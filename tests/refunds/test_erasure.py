@@ -12,6 +12,7 @@ from django.db import connection
 
 from accounts.models import User
 from accounts.services import address_change, phone_number_add
+from portal.actors import SYSTEM
 from portal.audit import audit_checkpoint_write, audit_event_open, audit_verify
 from portal.models import AuditEvent, DataKey
 from refunds.exporters import EXPORTERS
@@ -98,7 +99,7 @@ def card_settled_on_day_3():
     account, closure = holder_account()
     refund = closure.refunds.get()
     card_refund_submit(refund_id=refund.pk, now=day(1))
-    card_refund_mark_settled(refund=refund, actor="system", at=day(3))
+    card_refund_mark_settled(refund=refund, actor=SYSTEM, at=day(3))
     return account, closure
 
 

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from portal.actors import SYSTEM
 from portal.models import AuditEvent
 from refunds.models import ErasureRecord
 from refunds.services import closure_confirm
@@ -23,10 +24,10 @@ def test_two_sweeps_at_once_erase_each_account_once_per_stage():
     for _ in range(5):
         ac = AdvanceConnectFactory()
         LedgerEntryFactory(advance_connect=ac, amount_cents=1500)
-        closure = closure_confirm(account=ac.account, actor=None, at=DAY0)
+        closure = closure_confirm(account=ac.account, actor=SYSTEM, at=DAY0)
         refund = closure.refunds.get()
         card_refund_submit(refund_id=refund.pk, now=DAY0)
-        card_refund_mark_settled(refund=refund, actor="system", at=DAY0 + dt.timedelta(days=3))
+        card_refund_mark_settled(refund=refund, actor=SYSTEM, at=DAY0 + dt.timedelta(days=3))
 
     stage1 = DAY0 + dt.timedelta(days=93)
     results, errors = run_at_once(2, lambda i: [r.account_id for r in identities_erase(now=stage1)])

@@ -118,8 +118,13 @@ def typed_formulas(db):
     return holder
 
 
+# Every export with text someone typed; the erasure records (rule B7) hold only what the
+# portal writes (stage, categories, dates), through the same writer.
+TYPED_TEXT_EXPORTS = sorted(set(EXPORTERS) - {"erasures"})
+
+
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
-@pytest.mark.parametrize("key", sorted(EXPORTERS))
+@pytest.mark.parametrize("key", TYPED_TEXT_EXPORTS)
 def test_no_export_has_a_cell_a_spreadsheet_would_run(signed_in, typed_formulas, key, file_format):
     auditor = signed_in(AUDITOR)
     response = auditor.post(
