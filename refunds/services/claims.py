@@ -10,10 +10,12 @@ import datetime as dt
 import hashlib
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.addresses import address_refusal, address_validate
 from accounts.services import Activity, account_record_activity
 from portal.audit import audit_record
 from portal.links import absolute_url
@@ -21,7 +23,7 @@ from portal.links import absolute_url
 from ..emails import send_holder_email
 from ..models import AddressChangeRequest, Closure, HeldFunds, Refund
 from .held_funds import HeldFundsRefused, held_funds_claim
-from .transitions import TransitionRefused, check_address, refund_reissue
+from .transitions import TransitionRefused, refund_reissue
 
 S = AddressChangeRequest.Status
 HOLDER = "holder (refund status page)"
@@ -105,9 +107,9 @@ def address_change_request_create(
     awaiting confirmation; an older request still waiting is cancelled by this one. The
     holder is emailed the confirmation link after commit. No check is created here."""
     try:
-        address = check_address(**address)
-    except TransitionRefused as refused:
-        raise AddressChangeRefused(str(refused)) from refused
+        address = address_validate(**address).as_dict()
+    except ValidationError as invalid:
+        raise AddressChangeRefused(address_refusal(invalid)) from invalid
     at = at or timezone.now()
     with transaction.atomic():
         # One request at a time per closure: two submissions at once queue up here.
