@@ -7,6 +7,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from localflavor.us.forms import USStateSelect
 from localflavor.us.us_states import STATE_CHOICES
+from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from .addresses import FIELDS, address_suggest, address_validate
 from .models import User
@@ -124,12 +126,25 @@ def address_choice(data) -> AddressForm | None:
     return None
 
 
+NOT_A_US_PHONE_NUMBER = _(
+    "This is not a US phone number that can be called. Enter it with the area code, "
+    "like (512) 555-0100."
+)
+
+
 class PhoneNumberForm(forms.Form):
-    number = forms.CharField(
+    """A US number the account pays calls to: typed and shown in national format,
+    stored as E.164 (django-phonenumber-field)."""
+
+    number = PhoneNumberField(
         label=_("Phone number"),
+        region="US",
         max_length=20,
-        help_text=_("A US number with area code, like 512-555-0100."),
-        widget=forms.TextInput(attrs={"autocomplete": "tel-national", "inputmode": "tel"}),
+        help_text=_("A US number with area code, like (512) 555-0100."),
+        widget=RegionalPhoneNumberWidget(
+            region="US", attrs={"autocomplete": "tel-national", "inputmode": "tel"}
+        ),
+        error_messages={"invalid": NOT_A_US_PHONE_NUMBER},
     )
     label = forms.CharField(label=_("Label (optional)"), max_length=60, required=False)
 
@@ -141,11 +156,9 @@ class PhoneNumberForm(forms.Form):
         self.helper.add_input(Submit("add", _("Add number")))
 
     def clean_number(self):
-        digits = "".join(c for c in self.cleaned_data["number"] if c.isdigit())
-        if len(digits) == 11 and digits.startswith("1"):
-            digits = digits[1:]
-        if len(digits) != 10:
-            raise forms.ValidationError(_("Enter a 10-digit US phone number, area code first."))
-        if self.account.phone_numbers.filter(number=digits).exists():
+        number = self.cleaned_data["number"]
+        if number.country_code != 1:  # valid, but not a North American number
+            raise forms.ValidationError(NOT_A_US_PHONE_NUMBER)
+        if self.account.phone_numbers.filter(number=number).exists():
             raise forms.ValidationError(_("This number is already on your account."))
-        return digits
+        return number

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils.translation import gettext, gettext_lazy
 
-from accounts.models import AdvanceConnect, DirectBillStatement, LedgerEntry, PurchaseMethod
+from accounts.models import (
+    AdvanceConnect,
+    DirectBillStatement,
+    LedgerEntry,
+    PurchaseMethod,
+    phone_national,
+)
 from portal.money import cents_to_decimal
 
 from .models import Closure, Refund
@@ -28,7 +34,7 @@ def holder_records(account):
                 if entry.card_last4:
                     description += f" ({entry.card_brand} {entry.card_last4})"
             elif entry.kind == LedgerEntry.Kind.CALL_CHARGE:
-                description = f"Call to {entry.number_called}"
+                description = f"Call to {phone_national(entry.number_called)}"
             else:
                 description = entry.memo
             status = ""

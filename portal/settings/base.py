@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "localflavor",
+    "phonenumber_field",
     "django_object_actions",
     "rangefilter",
     "django_tasks",
@@ -215,3 +216,8 @@ PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000")
 
 # --- staff see the admin's times in the business time zone ---
 MIDDLEWARE += ["portal.middleware.AdminBusinessTimeZoneMiddleware"]
+
+# --- phone numbers (issue 12): stored as E.164, shown and typed in US national format ---
+PHONENUMBER_DEFAULT_REGION = "US"
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "NATIONAL"
