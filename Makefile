@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 EXTRA_HOLDERS ?= 50
 
-.PHONY: run demo-reset test install migrate lint format bench clean messages translations
+.PHONY: run demo-reset test install migrate lint format bench clean messages translations rules
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.10 or newer is required"; exit 1; }
@@ -49,6 +49,11 @@ demo-reset: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# docs/rules.md from portal/rules.py and the rule ids cited in code and tests;
+# tests/test_rules.py (part of `make test`) fails when the committed page is out of date.
+rules: $(STAMP)
+	$(PY) manage.py rules_doc
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,5 +1,5 @@
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Hidden, Layout, Submit
+from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -86,17 +86,6 @@ class AddressForm(forms.Form):
 
     def lines(self) -> list[str]:
         return self.us_address.lines()
-
-    @property
-    def hidden_helper(self) -> FormHelper:
-        """Renders the cleaned address as hidden inputs, to carry it to the next POST."""
-        helper = FormHelper()
-        helper.form_tag = False
-        helper.disable_csrf = True
-        helper.layout = Layout(
-            *(Hidden(self.add_prefix(name), self.cleaned_data[name]) for name in FIELDS)
-        )
-        return helper
 
 
 SUGGESTED_PREFIX = "suggested"

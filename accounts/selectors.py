@@ -3,8 +3,11 @@
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.db import models
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     AdvanceConnect,
@@ -85,7 +88,7 @@ class UnsettledByAge:
 
 
 def unsettled_by_age(advance_connect: AdvanceConnect, at: dt.datetime) -> UnsettledByAge:
-    since = at - dt.timedelta(hours=24)
+    since = at - dt.timedelta(hours=settings.RECENT_CALLS_HOURS)
     recent, older = Q(occurred_at__gte=since), Q(occurred_at__lt=since)
     totals = unsettled_charges(advance_connect).aggregate(
         recent_count=Count("id", filter=recent),
@@ -185,16 +188,20 @@ def direct_bill_summary(direct_bill: DirectBill) -> DirectBillSummary:
 class CallRow:
     """One call on either service, as the holder sees it in the list of recent calls."""
 
-    class State:
-        PENDING = "pending"  # AdvanceConnect, not yet deducted
-        DEDUCTED = "deducted"  # AdvanceConnect, settled
-        UNBILLED = "unbilled"  # Direct Bill, not yet on a statement
-        BILLED = "billed"  # Direct Bill, on a statement
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending, not yet deducted")  # AdvanceConnect
+        DEDUCTED = "deducted", _("deducted")  # AdvanceConnect, settled
+        UNBILLED = "unbilled", _("not yet billed")  # Direct Bill, not yet on a statement
+        BILLED = "billed", _("billed")  # Direct Bill, on a statement
 
     occurred_at: dt.datetime
     number_called: str
     amount_cents: int
     state: str
+
+    @property
+    def state_words(self) -> str:
+        return self.State(self.state).label
 
 
 def recent_calls(account: CustomerAccount, *, limit: int = 10) -> list[CallRow]:

@@ -7,7 +7,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber as PhoneNumberValue
 
-from portal.audit import audit_record
+from portal.actors import Actor
+from portal.audit import AuditAction, audit_record
+from portal.db import locked
+from portal.errors import Refused
 
 from .language import offered_language
 from .models import (
@@ -21,11 +24,11 @@ from .models import (
 )
 
 
-class AccountClosed(Exception):
+class AccountClosed(Refused):
     """The account is closed: its balance can no longer pay for anything (SPEC E1)."""
 
 
-class LastPhoneNumber(Exception):
+class LastPhoneNumber(Refused):
     """An account keeps at least one phone number (SPEC §0)."""
 
 
@@ -58,7 +61,9 @@ def account_record_activity(*, account: CustomerAccount, kind: str, at: dt.datet
         account.last_activity_kind = kind
 
 
-def account_keep_open(*, account: CustomerAccount, actor, at: dt.datetime) -> CustomerAccount:
+def account_keep_open(
+    *, account: CustomerAccount, actor: Actor, at: dt.datetime
+) -> CustomerAccount:
     """Rule N3: "Keep my account open" is activity; it restarts the 180 days and so ends
     the inactivity period and its pending notices. Refused once the account is closed."""
     with transaction.atomic():
@@ -67,7 +72,7 @@ def account_keep_open(*, account: CustomerAccount, actor, at: dt.datetime) -> Cu
         account_record_activity(account=account, kind=Activity.KEEP_OPEN, at=at)
         audit_record(
             actor=actor,
-            action="account.kept_open",
+            action=AuditAction.ACCOUNT_KEPT_OPEN,
             target=account,
             before=before,
             after={"last_activity_at": account.last_activity_at},
@@ -78,7 +83,7 @@ def account_keep_open(*, account: CustomerAccount, actor, at: dt.datetime) -> Cu
 
 
 def _lock_open_account(account_id: int) -> CustomerAccount:
-    account = CustomerAccount.objects.select_for_update().get(pk=account_id)
+    account = locked(CustomerAccount, pk=account_id)
     if not account.is_open:
         raise AccountClosed(f"Account {account.number} is closed.")
     return account
@@ -137,7 +142,7 @@ def call_charge_post(
 def address_change(
     *,
     account: CustomerAccount,
-    actor,
+    actor: Actor,
     at: dt.datetime,
     source=MailingAddress.Source.HOLDER,
     confirmed: bool = False,
@@ -145,7 +150,7 @@ def address_change(
 ) -> MailingAddress:
     """Put a new address on record; the old one stays as history (`replaced_at`)."""
     with transaction.atomic():
-        account = CustomerAccount.objects.select_for_update().get(pk=account.pk)
+        account = locked(CustomerAccount, pk=account.pk)
         current = account.addresses.filter(replaced_at__isnull=True).first()
         before = current.as_dict() if current else {}
         if current:
@@ -161,7 +166,7 @@ def address_change(
         account_record_activity(account=account, kind=Activity.ADDRESS_CHANGE, at=at)
         audit_record(
             actor=actor,
-            action="address.changed",
+            action=AuditAction.ADDRESS_CHANGED,
             target=account,
             before=before,
             after=address.as_dict(),
@@ -182,7 +187,7 @@ def phone_number_add(
     account: CustomerAccount,
     number: PhoneNumberValue | str,
     label: str = "",
-    actor,
+    actor: Actor,
     at: dt.datetime,
 ) -> PhoneNumber:
     """Add a number the account pays calls to (a valid US number, as `PhoneNumberForm`
@@ -191,7 +196,7 @@ def phone_number_add(
         phone = PhoneNumber.objects.create(account=account, number=number, label=label)
         audit_record(
             actor=actor,
-            action="phone.added",
+            action=AuditAction.PHONE_ADDED,
             target=account,
             after={"number": phone.stored_number, "label": label},
             at=at,
@@ -199,16 +204,16 @@ def phone_number_add(
     return phone
 
 
-def phone_number_remove(*, phone_number: PhoneNumber, actor, at: dt.datetime) -> None:
+def phone_number_remove(*, phone_number: PhoneNumber, actor: Actor, at: dt.datetime) -> None:
     """Remove a number from the account; the last one stays (`LastPhoneNumber`)."""
     with transaction.atomic():
-        account = CustomerAccount.objects.select_for_update().get(pk=phone_number.account_id)
+        account = locked(CustomerAccount, pk=phone_number.account_id)
         if not account.phone_numbers.exclude(pk=phone_number.pk).exists():
-            raise LastPhoneNumber(f"Account {account.number} needs at least one phone number.")
+            raise LastPhoneNumber(_("Your account needs at least one phone number."))
         phone_number.delete()
         audit_record(
             actor=actor,
-            action="phone.removed",
+            action=AuditAction.PHONE_REMOVED,
             target=account,
             before={"number": phone_number.stored_number, "label": phone_number.label},
             at=at,

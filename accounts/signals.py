@@ -3,11 +3,13 @@
 import time
 
 from allauth.account.signals import user_logged_in
+from django.contrib.auth import signals as auth_signals
 from django.dispatch import receiver
 from django.utils import timezone, translation
 
 from .adapter import SIGNED_IN_AT_SESSION_KEY
 from .language import CHOSEN_BEFORE_SIGN_IN, language_cookie_set, offered_language
+from .middleware import session_limits_start
 from .models import CustomerAccount
 from .services import Activity, account_record_activity, user_language_set
 
@@ -41,3 +43,10 @@ def apply_language(sender, request, user, response=None, **kwargs):
     request.LANGUAGE_CODE = language
     if response is not None:
         language_cookie_set(response, language)
+
+
+@receiver(auth_signals.user_logged_in, dispatch_uid="accounts.session_limits_start")
+def start_session_limits(sender, request, user, **kwargs):
+    """Every sign-in starts its own idle and absolute clocks (SessionLimitsMiddleware)."""
+    if request is not None:
+        session_limits_start(request.session, at=timezone.now())

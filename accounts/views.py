@@ -10,12 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from portal.middleware import refused_redirect_to
+
 from .forms import AddressForm, PhoneNumberForm, ProfileForm, address_choice, address_suggestion
 from .language import CHOSEN_BEFORE_SIGN_IN, language_cookie_set, offered_language
 from .models import PhoneNumber
 from .selectors import account_for_holder, addresses_on_record, my_account_overview, phone_numbers
 from .services import (
-    LastPhoneNumber,
     address_change,
     address_confirm,
     phone_number_add,
@@ -101,14 +102,11 @@ def phone_add(request):
 
 @login_required
 @require_POST
+@refused_redirect_to("accounts:settings_profile")
 def phone_remove(request, pk):
     phone = get_object_or_404(PhoneNumber, pk=pk, account__holder=request.user)
-    try:
-        phone_number_remove(phone_number=phone, actor=request.user, at=timezone.now())
-    except LastPhoneNumber:
-        messages.error(request, _("Your account needs at least one phone number."))
-    else:
-        messages.success(request, _("The phone number was removed."))
+    phone_number_remove(phone_number=phone, actor=request.user, at=timezone.now())
+    messages.success(request, _("The phone number was removed."))
     return redirect("accounts:settings_profile")
 
 

@@ -2,9 +2,9 @@ import json
 
 from django.contrib import admin
 from django.utils.html import format_html
-from rangefilter.filters import DateRangeFilterBuilder
 
-from .display import code_words
+from .admin_filters import date_range_filter
+from .audit import AuditAction
 from .models import AuditEvent
 
 
@@ -21,7 +21,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         "object_id",
         "object_repr",
     ]
-    list_filter = ["action", "object_type", ("occurred_at", DateRangeFilterBuilder(title="when"))]
+    list_filter = ["action", "object_type", ("occurred_at", date_range_filter("when"))]
     search_fields = ["object_repr", "actor_label", "=object_id", "=action"]
     search_help_text = "Object, who, object id or action"
     show_full_result_count = False
@@ -43,7 +43,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="action", ordering="action")
     def what(self, event):
-        return code_words(event.action)
+        return AuditAction.words(event.action)
 
     @admin.display(description="before")
     def before_json(self, event):

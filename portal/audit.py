@@ -23,19 +23,73 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
+from .actors import Actor, actor_label, actor_user
+from .display import code_words
 from .models import AuditEvent
 
 logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 UNKEYED = "sha256"
-KEYED_CHAIN_STARTED = "audit.keyed_chain_started"
 # Any fixed number: the advisory lock that serialises appends to the chain.
 _CHAIN_LOCK_KEY = 7_334_001
 _CHECKPOINT_GLOB = "audit-checkpoint-*.json"
+
+
+class AuditAction(models.TextChoices):
+    """Every action the audit trail records, with the words staff read in the admin.
+    `audit_record` refuses any other: a new action is declared here, one line each."""
+
+    ACCOUNT_KEPT_OPEN = "account.kept_open", "Holder kept the account open"
+    ACCOUNT_NOTE_ADDED = "account.note_added", "Support note added"
+    ACCOUNT_SUPPORT_CONTACT = "account.support_contact", "Holder contacted support"
+    ADDRESS_CHANGED = "address.changed", "Address on record changed"
+    PHONE_ADDED = "phone.added", "Phone number added"
+    PHONE_REMOVED = "phone.removed", "Phone number removed"
+    CLOSURE_CONFIRMED = "closure.confirmed", "Account closed"
+    CLOSURE_DIRECT_BILL_SETTLED = "closure.direct_bill_settled", "Direct Bill settled"
+    REFUND_CREATED = "refund.created", "Refund created"
+    REFUND_SUBMITTED = "refund.submitted", "Card refund submitted to the processor"
+    REFUND_SETTLED = "refund.settled", "Card refund settled"
+    REFUND_FAILED = "refund.failed", "Card refund failed"
+    REFUND_ISSUED = "refund.issued", "Check issued"
+    REFUND_MAILED = "refund.mailed", "Check mailed"
+    REFUND_CASHED = "refund.cashed", "Check cashed"
+    REFUND_RETURNED = "refund.returned", "Check returned undeliverable"
+    REFUND_REISSUED = "refund.reissued", "Check reissued"
+    REFUND_VOID = "refund.void", "Check voided"
+    REFUND_STALE = "refund.stale", "Check marked stale"
+    REFUND_ESCHEATED = "refund.escheated", "Check remitted to the state"
+    HELD_FUNDS_CREATED = "held_funds.created", "Funds held"
+    HELD_FUNDS_CLAIMED = "held_funds.claimed", "Held funds claimed"
+    HELD_FUNDS_OWNER_NOTICE = "held_funds.owner_notice", "Owner notice mailed"
+    HELD_FUNDS_REMITTED = "held_funds.remitted", "Held funds remitted to the state"
+    ADDRESS_CHANGE_REQUESTED = "address_change.requested", "New address requested"
+    ADDRESS_CHANGE_CONFIRMED = "address_change.confirmed", "New address confirmed by the holder"
+    ADDRESS_CHANGE_APPROVED = "address_change.approved", "New address approved by staff"
+    ADDRESS_CHANGE_CANCELLED = "address_change.cancelled", "New address request cancelled"
+    ADDRESS_CHANGE_EXPIRED = "address_change.expired", "New address link expired"
+    STATEMENT_PAYMENT_RECORDED = "statement.payment_recorded", "Statement payment recorded"
+    STATEMENT_PAST_DUE = "statement.past_due", "Statement past due"
+    STATEMENT_WRITTEN_OFF = "statement.written_off", "Statement written off"
+    INACTIVITY_LETTER_MAILED = "inactivity_letter.mailed", "Inactivity letter mailed"
+    EMAIL_RESENT = "email.resent", "Email sent again"
+    EXPORT_CLOSURES = "export.closures", "Closures exported"
+    EXPORT_REFUNDS = "export.refunds", "Refunds exported"
+    EXPORT_CHECK_REGISTER = "export.check_register", "Check register exported"
+    EXPORT_FINAL_STATEMENTS = "export.final_statements", "Final statements exported"
+    EXPORT_AUDIT_TRAIL = "export.audit_trail", "Audit trail exported"
+    EXPORT_HELD_FUNDS = "export.held_funds", "Held funds exported"
+    EXPORT_UNCLAIMED_PROPERTY = "export.unclaimed_property", "Unclaimed property report exported"
+    KEYED_CHAIN_STARTED = "audit.keyed_chain_started", "Keyed audit chain started"
+
+    @classmethod
+    def words(cls, action: str) -> str:
+        """The label staff read; an action no longer declared is shown as stored."""
+        return cls(action).label if action in cls.values else code_words(action)
 
 
 class AuditTrailBroken(Exception):
@@ -90,8 +144,20 @@ def event_hash(event, keys: dict[str, bytes]) -> str:
     return hmac.new(keys[event.key_id], message, hashlib.sha256).hexdigest()
 
 
-def audit_record(*, actor, action, target, before=None, after=None, reason="", at=None):
-    """Append one event to the chain. Call it inside the transaction of the change."""
+def audit_record(
+    *,
+    actor: Actor,
+    action: AuditAction | str,
+    target: models.Model,
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str = "",
+    at: dt.datetime | None = None,
+) -> AuditEvent:
+    """Append one event to the chain. Call it inside the transaction of the change.
+    `action` must be declared in `AuditAction` (ValueError otherwise)."""
+    if action not in AuditAction.values:
+        raise ValueError(f"Unknown audit action {action!r}: declare it in AuditAction.")
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change")
     keys = audit_keys()
@@ -99,13 +165,12 @@ def audit_record(*, actor, action, target, before=None, after=None, reason="", a
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
     last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-    actor_user = actor if getattr(actor, "pk", None) else None
     event = AuditEvent(
         # Stored and hashed in UTC: a zoned `at` would hash differently once read back.
         occurred_at=(at or timezone.now()).astimezone(dt.timezone.utc),
-        actor=actor_user,
-        actor_label=actor_user.email if actor_user else (actor or "system"),
-        action=action,
+        actor=actor_user(actor),
+        actor_label=actor_label(actor),
+        action=str(action),
         object_type=target._meta.label_lower,
         object_id=str(target.pk),
         object_repr=str(target)[:200],
@@ -134,7 +199,7 @@ def audit_chain_close_unkeyed(*, event_model, at) -> None:
         occurred_at=at.astimezone(dt.timezone.utc),
         actor=None,
         actor_label="system",
-        action=KEYED_CHAIN_STARTED,
+        action=AuditAction.KEYED_CHAIN_STARTED,
         object_type=event_model._meta.label_lower,
         object_id=str(last.pk),
         object_repr=f"{count} entries before keyed hashes",
@@ -203,7 +268,7 @@ def _walk(keys, start: ChainHead, *, chunk_size) -> tuple[ChainHead, str | None]
             elif not keyed:
                 keyed = True
                 if unkeyed and not (
-                    event.action == KEYED_CHAIN_STARTED
+                    event.action == AuditAction.KEYED_CHAIN_STARTED
                     and event.after == {"unkeyed_entries": unkeyed}
                 ):
                     return head, f"{where}: no keyed marker vouches for the {unkeyed} before it."

@@ -1,6 +1,16 @@
-"""Database helpers every app's daily jobs share."""
+"""Database helpers every app shares: one way to lock a row, one way to sweep rows."""
 
 from django.db import transaction
+from django.db.models import Model, QuerySet
+
+
+def locked(rows: type[Model] | QuerySet, **lookup) -> Model:
+    """The one row of `rows` (a model or a queryset, e.g. with its `select_related`) that
+    matches `lookup`, read again under `SELECT ... FOR UPDATE` of that row alone. Call it
+    inside the transaction of the change: whoever comes second waits, then reads what the
+    first one saved."""
+    queryset = rows._default_manager.all() if isinstance(rows, type) else rows
+    return queryset.select_for_update(of=("self",)).get(**lookup)
 
 
 def for_each_locked(queryset, act) -> list:

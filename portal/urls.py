@@ -2,6 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
+from django.views.decorators.cache import never_cache
 from django.views.generic import RedirectView
 
 from refunds.inactivity_views import keep_account_open
@@ -15,11 +16,12 @@ urlpatterns = [
     path("", login_required(RedirectView.as_view(pattern_name="accounts:my_account")), name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("refund-status/", refund_status, name="refund_status"),
-    path("refund-status/new-address/", refund_claim, name="refund_claim"),
+    # rule B2: a refund's status is never kept in a browser's or a proxy's cache
+    path("refund-status/", never_cache(refund_status), name="refund_status"),
+    path("refund-status/new-address/", never_cache(refund_claim), name="refund_claim"),
     path(
         "refund-status/confirm/<str:token>/",
-        refund_confirm_address,
+        never_cache(refund_confirm_address),
         name="refund_confirm_address",
     ),
     path("account/keep-open/", keep_account_open, name="keep_account_open"),

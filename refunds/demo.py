@@ -20,6 +20,7 @@ from accounts.demo import (
     seed_prepaid_account,
 )
 from accounts.models import CustomerAccount, DirectBillStatement, PurchaseMethod
+from portal.actors import SYSTEM
 
 from .models import Closure, Refund
 from .services.card_refunds import card_refund_submit
@@ -152,7 +153,7 @@ def check_held(closure, story):
 def check_stale(closure, story):
     """Mailed more than 180 days ago and never cashed."""
     refund = _mail(_refund(closure), story, number="700009", issued=212, mailed=211)
-    refund_mark_stale(refund=refund, actor="system", at=story.ago(0))
+    refund_mark_stale(refund=refund, actor=SYSTEM, at=story.ago(0))
 
 
 def direct_bill_held(closure, story):

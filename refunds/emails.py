@@ -5,6 +5,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from portal.context_processors import rule_numbers
 from portal.display import support_phone_link
 
 
@@ -16,6 +17,7 @@ def send_holder_email(*, user, template: str, context: dict) -> None:
             "user": user,
             "PORTAL_NAME": settings.PORTAL_NAME,
             "SUPPORT_PHONE": settings.SUPPORT_PHONE,
+            "RULES": rule_numbers(),
         }
         subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
         text = render_to_string(f"emails/{template}.txt", context)

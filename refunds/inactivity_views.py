@@ -4,12 +4,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.selectors import account_for_holder
 from accounts.services import account_keep_open
+from portal.dates import date_text
 
 from .services.inactivity import inactivity_outlook
 
@@ -30,7 +31,7 @@ def keep_account_open(request):
         messages.success(
             request,
             _("Your account stays open. Without activity it would now close on %(date)s.")
-            % {"date": formats.date_format(outlook.closes_on, "DATE_FORMAT")},
+            % {"date": date_text(outlook.closes_on)},
         )
         return redirect("accounts:my_account")
     return render(request, "refunds/keep_open.html", {"outlook": outlook})

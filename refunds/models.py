@@ -100,6 +100,14 @@ class Closure(models.Model):
     def __str__(self):
         return self.reference
 
+    @property
+    def direct_bill_final_statement_issued(self) -> bool:
+        return self.direct_bill_outcome == self.DirectBillOutcome.FINAL_STATEMENT
+
+    @property
+    def direct_bill_closed_no_invoice(self) -> bool:
+        return self.direct_bill_outcome == self.DirectBillOutcome.CLOSED_NO_INVOICE
+
 
 class Refund(models.Model):
     """Money going back to a holder: a card refund or a refund check (SPEC §3).
@@ -227,6 +235,14 @@ class Refund(models.Model):
     def __str__(self):
         label = self.check_number and f"check {self.check_number}" or self.get_method_display()
         return f"{self.closure.reference} {label}"
+
+    @property
+    def is_card(self) -> bool:
+        return self.method == self.Method.CARD
+
+    @property
+    def is_check(self) -> bool:
+        return self.method == self.Method.CHECK
 
     def address_lines(self):
         city_line = f"{self.address_city} {self.address_state} {self.address_zip}".strip()
@@ -501,6 +517,11 @@ class AddressChangeRequest(models.Model):
 
     def __str__(self):
         return f"Address change {self.closure.reference} #{self.pk}"
+
+    @property
+    def new_check_made(self) -> bool:
+        """Confirmed by the holder or approved by staff: the new check exists (rule B3)."""
+        return self.status in (self.Status.CONFIRMED, self.Status.APPROVED)
 
     def address(self) -> dict:
         return {

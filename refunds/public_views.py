@@ -19,7 +19,6 @@ from .forms import address_to_save
 from .models import REFERENCE_ALPHABET, AddressChangeRequest, Closure
 from .selectors import closure_for_status_lookup
 from .services.claims import (
-    AddressChangeRefused,
     address_change_link_is_live,
     address_change_request_confirm,
     address_change_request_create,
@@ -27,8 +26,6 @@ from .services.claims import (
     claimable,
 )
 
-# After a successful lookup, the browser may ask for a new check for this long.
-CLAIM_WINDOW_SECONDS = 30 * 60
 SESSION_KEY = "refund_status_closure"
 
 
@@ -127,7 +124,9 @@ def refund_status(request):
 
 def _looked_up_closure(request):
     data = request.session.get(SESSION_KEY) or {}
-    if not data or time.time() - data.get("at", 0) > CLAIM_WINDOW_SECONDS:
+    # rule B3: after a lookup, the browser may ask for a new check for a while.
+    window_seconds = settings.REFUND_CLAIM_WINDOW_MINUTES * 60
+    if not data or time.time() - data.get("at", 0) > window_seconds:
         return None
     return Closure.objects.select_related("account__holder").filter(pk=data.get("id")).first()
 
@@ -148,22 +147,19 @@ def refund_claim(request):
             )
         if not ratelimit.consume(request, action="refund_claim", key=closure.reference):
             return render(request, "refunds/status_rate_limited.html", status=429)
-        try:
-            address_change_request_create(closure=closure, address=chosen)
-        except AddressChangeRefused as refused:
-            messages.error(request, str(refused))
-        else:
-            # The same words whether or not an email is on record: nothing is revealed.
-            messages.success(
-                request,
-                _(
-                    "Thank you. We emailed a link to confirm this address to the email "
-                    "address on record for this account. No check goes out until you "
-                    "confirm. If you cannot get that email, call Customer Support at "
-                    "%(phone)s."
-                )
-                % {"phone": settings.SUPPORT_PHONE},
+        # A refusal (nothing left to send, say) is shown by `RefusedMiddleware`.
+        address_change_request_create(closure=closure, address=chosen)
+        # The same words whether or not an email is on record: nothing is revealed.
+        messages.success(
+            request,
+            _(
+                "Thank you. We emailed a link to confirm this address to the email "
+                "address on record for this account. No check goes out until you "
+                "confirm. If you cannot get that email, call Customer Support at "
+                "%(phone)s."
             )
+            % {"phone": settings.SUPPORT_PHONE},
+        )
         return _status_page(request, closure)
     return _status_page(request, closure, claim_form=form)
 
@@ -173,10 +169,7 @@ def refund_confirm_address(request, token):
     scanners open links too); only the button confirms and creates the new check."""
     change = address_change_request_for_token(token)
     if request.method == "POST" and change is not None:
-        try:
-            change = address_change_request_confirm(token=token)
-        except AddressChangeRefused as refused:
-            messages.error(request, str(refused))
+        change = address_change_request_confirm(token=token)
     live = change is not None and address_change_link_is_live(change, timezone.now())
     return render(
         request,

@@ -7,6 +7,8 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
+from portal.db import locked
+
 from .emails import send_holder_email
 from .models import Closure, HolderNotice, InactivityNotice
 
@@ -35,11 +37,7 @@ def closure_confirmation_send(*, closure_id: int) -> None:
     """Rule E9: email the closure confirmation once. A failed send leaves
     `confirmation_emailed_at` empty, and `retry_pending_work` tries again."""
     with transaction.atomic():
-        closure = (
-            Closure.objects.select_for_update(of=("self",))
-            .select_related("account__holder")
-            .get(pk=closure_id)
-        )
+        closure = locked(Closure.objects.select_related("account__holder"), pk=closure_id)
         if closure.confirmation_emailed_at is not None:
             return
         send_holder_email(**holder_email_of(closure))
@@ -60,10 +58,9 @@ def holder_notice_send(*, notice_id: int) -> None:
     """Send one queued email to a holder; a failure is counted and kept for the retry."""
     try:
         with transaction.atomic():
-            notice = (
-                HolderNotice.objects.select_for_update(of=("self",))
-                .select_related("user", "closure__account", "refund")
-                .get(pk=notice_id)
+            notice = locked(
+                HolderNotice.objects.select_related("user", "closure__account", "refund"),
+                pk=notice_id,
             )
             if notice.sent_at is not None:
                 return

@@ -5,13 +5,63 @@ import shutil
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connection, connections
+from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 
 from refunds.gateway import FakeCardGateway
+from tests.helpers import APP_ROLE, AS_OWNER_FUNCTION
 
 # Browser tests drive the live server from the test thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """SPEC §5 least privilege, proved by the whole suite: with PORTAL_TEST_APP_ROLE set
+    (CI does), the owner creates and migrates the test database, `create_db_roles` grants
+    the app role exactly what production gets, and every test then runs logged in as the
+    app role. One test-only addition, in the test database alone: an owner function
+    (SECURITY DEFINER) through which the flush between transactional tests empties the
+    tables, the audit trail included, and tests act as a DBA would."""
+    if not APP_ROLE or connection.vendor != "postgresql":
+        yield
+        return
+    owner = connection.settings_dict["USER"]
+    with django_db_blocker.unblock():
+        call_command("create_db_roles", owner=owner, app=APP_ROLE, stdout=io.StringIO())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE FUNCTION {AS_OWNER_FUNCTION}(statement text) RETURNS void "
+                "LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN EXECUTE statement; END $$"
+            )
+        _log_in_as(APP_ROLE)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(PostgresOperations, "sql_flush", _flush_through_owner())
+        yield
+    with django_db_blocker.unblock():
+        _log_in_as(owner)
+
+
+def _log_in_as(role):
+    # The settings dict is shared with settings.DATABASES, so the live server's threads
+    # log in as `role` too.
+    for each in connections.all():
+        each.close()
+        each.settings_dict["USER"] = role
+
+
+def _flush_through_owner():
+    plain = PostgresOperations.sql_flush
+
+    def sql_flush(self, *args, **kwargs):
+        return [
+            "SELECT {}('{}')".format(AS_OWNER_FUNCTION, statement.replace("'", "''"))
+            for statement in plain(self, *args, **kwargs)
+        ]
+
+    return sql_flush
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -38,7 +88,7 @@ def _clear_cache():
 
 @pytest.fixture(autouse=True)
 def _audit_checkpoints_in_tmp(settings, tmp_path):
-    """Sweeps write audit checkpoints (SPEC §5); each test keeps its own, out of the tree."""
+    """Sweeps write audit checkpoints (rule S5.audit); each test keeps its own, out of the tree."""
     settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
 
 

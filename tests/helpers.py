@@ -79,3 +79,30 @@ def manage_in_production(*args, **env):
         timeout=120,
         check=False,
     )
+
+
+# SPEC §5: in CI the PostgreSQL suite runs logged in as the app's restricted role (see
+# tests/conftest.py). The owner's rights are then reached only through this function,
+# which exists in the test database alone, for what a DBA would do and for the flush
+# between transactional tests.
+APP_ROLE = os.environ.get("PORTAL_TEST_APP_ROLE", "")
+AS_OWNER_FUNCTION = "portal_test_as_owner"
+
+
+def running_as_app_role() -> bool:
+    return (
+        bool(APP_ROLE)
+        and connection.vendor == "postgresql"
+        and (connection.settings_dict["USER"] == APP_ROLE)
+    )
+
+
+def execute_as_owner(cursor, sql, params=None):
+    """Run `sql` with the table owner's rights, as someone holding the owner's login (a
+    DBA) would: directly when the suite is the owner, else through the test database's
+    owner function."""
+    if not running_as_app_role():
+        cursor.execute(sql, params)
+        return
+    statement = connection.ops.compose_sql(sql, params) if params else sql
+    cursor.execute(f"SELECT {AS_OWNER_FUNCTION}(%s)", [statement])

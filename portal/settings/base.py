@@ -3,10 +3,14 @@
 from pathlib import Path
 
 import environ
+from django.contrib.messages import constants as messages
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
+
+# The business's numbers with their rule ids (issue 12): one module, read by code and pages.
+from .business import *  # noqa: E402, F403
 
 SECRET_KEY = env("SECRET_KEY", default="insecure-dev-key-change-me-in-production-0123456789")
 DEBUG = env.bool("DEBUG", default=False)
@@ -45,10 +49,20 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # unreadable input refused before any view; idle and absolute sign-in limits
+    "portal.middleware.RefuseNulMiddleware",
+    "accounts.middleware.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.StaffMFARequiredMiddleware",
+    # staff read times in the business time zone
+    "portal.middleware.AdminBusinessTimeZoneMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # no caching of personal answers
+    "portal.middleware.NoStoreMiddleware",
+    # a service's refusal ("refused, nothing changed") is a message, never a 500
+    "portal.middleware.RefusedMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -113,11 +127,9 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "reauthenticate": "10/m/user",
     "confirm_email": "1/3m/key",
-    # rule B2: the public refund status page, per client and per closure reference; the
-    # numbers and their arithmetic are in refunds.public_views.refund_status.
-    "refund_status": "20/h/ip,50/d/ip,30/h/key,100/d/key",
-    # rule B3: new addresses asked for one closure (each one emails the holder).
-    "refund_claim": "5/d/key",
+    # rules B2, B3: the portal's own public pages (portal/settings/business.py).
+    "refund_status": REFUND_STATUS_RATE_LIMIT,  # noqa: F405
+    "refund_claim": REFUND_CLAIM_RATE_LIMIT,  # noqa: F405
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Account portal"
@@ -184,9 +196,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
-# --- back office (SPEC §3): an uncashed refund check goes stale this many days after issue ---
-STALE_CHECK_DAYS = env.int("STALE_CHECK_DAYS", default=180)
-
 # --- audit trail (SPEC §5): keyed hash chain, checkpoints kept outside the database ---
 # "key-id:secret" pairs, comma-separated; the first signs new entries and checkpoints, the
 # others still verify older ones (rotation). The default is a fixed, public dev/test key:
@@ -214,8 +223,42 @@ ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default=None)
 # Links in emails are built on this, never on the request's Host header.
 PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000")
 
-# --- staff see the admin's times in the business time zone ---
-MIDDLEWARE += ["portal.middleware.AdminBusinessTimeZoneMiddleware"]
+# --- hardening (issue 9): unreadable input refused, no caching of personal answers,
+# browser features denied, and how long a sign-in lasts ---
+# The portal needs no device or sensor, and takes no payment through the browser.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+# Staff: 30 minutes idle; holders: 15 (shared family phones, and a session can redirect
+# a refund check); everyone: 12 hours in all (accounts.middleware.SessionLimitsMiddleware).
+STAFF_SESSION_IDLE_SECONDS = 30 * 60
+HOLDER_SESSION_IDLE_SECONDS = 15 * 60
+SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
+
+# --- one way to do each thing (issue 12): Bootstrap's alert classes by message level ---
+MESSAGE_TAGS = {messages.ERROR: "danger"}
 
 # --- phone numbers (issue 12): stored as E.164, shown and typed in US national format ---
 PHONENUMBER_DEFAULT_REGION = "US"

@@ -25,10 +25,11 @@ from accounts.models import (
 )
 from accounts.selectors import advance_connect_summary, stamps_balance
 from accounts.services import Activity
+from portal.errors import Refused
 from portal.money import format_cents
 
 from ..models import Closure, Refund
-from ..services.support import SupportRefused, support_contact_record, support_note_add
+from ..services.support import support_contact_record, support_note_add
 from . import forms
 from .base import (
     FORM_PAGE,
@@ -350,7 +351,7 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
         if form.is_bound and form.is_valid():
             try:
                 support_note_add(account=account, author=request.user, **form.cleaned_data)
-            except SupportRefused as refused:
+            except Refused as refused:
                 form.add_error(None, str(refused))
             else:
                 messages.success(request, "Note added.")

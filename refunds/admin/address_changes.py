@@ -7,11 +7,11 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_object_actions import DjangoObjectActions, action
 
+from portal.errors import Refused
 from portal.money import format_cents
 
 from ..models import AddressChangeRequest
 from ..services.claims import (
-    AddressChangeRefused,
     address_change_request_approve,
     address_change_request_cancel,
 )
@@ -103,7 +103,7 @@ class AddressChangeRequestAdmin(DjangoObjectActions, ReadOnlyAdmin):
         if form.is_bound and form.is_valid():
             try:
                 run(change=change, actor=request.user, reason=form.cleaned_data["reason"])
-            except AddressChangeRefused as refused:
+            except Refused as refused:
                 form.add_error(None, str(refused))
             else:
                 messages.success(request, done)

@@ -2,12 +2,17 @@
 
 import datetime as dt
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from portal.display import business_datetime, code_words
+from portal.audit import AuditAction
+from portal.display import business_datetime
+from portal.errors import Refused
 from portal.models import AuditEvent
 
 # django-object-actions buttons: a link to a page with a form, or a button that POSTs.
@@ -15,11 +20,28 @@ FORM_PAGE = {"methods": ("GET", "POST"), "button_type": "a"}
 POST_BUTTON = {"methods": ("POST",), "button_type": "form"}
 
 
+# A row id as a bulk action's selection carries it (every model here has integer ids).
+SELECTED_ID = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Money records are written only by services (buttons and actions), never by
     editing a form: nobody, superuser included, adds, edits or deletes them here."""
 
     show_full_result_count = False
+
+    def response_action(self, request, queryset):
+        """A selection that is not a list of row ids (a form tampered with) is refused
+        in plain words; Django would filter on it and fail with a 500."""
+        try:
+            for value in request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME):
+                SELECTED_ID.clean(value)
+        except ValidationError:
+            self.message_user(
+                request, "The selected rows could not be read. Select them again.", messages.ERROR
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -83,7 +105,7 @@ def audit_history(obj):
     events = AuditEvent.objects.filter(
         object_type=obj._meta.label_lower, object_id=str(obj.pk)
     ).values_list("occurred_at", "actor_label", "action", "reason")
-    rows = [(when, who, code_words(what), why) for when, who, what, why in events]
+    rows = [(when, who, AuditAction.words(what), why) for when, who, what, why in events]
     return table(["When", "Who", "What", "Why"], rows)
 
 
@@ -111,16 +133,16 @@ def bulk_hidden(request, queryset):
     ]
 
 
-def apply_to_each(request, items, act, refused, done_message) -> None:
-    """A bulk action's work: `act(item)` on each selected record; each refusal (an
-    exception of class `refused`) is shown in plain words and the rest go on; then
-    `done_message`, formatted with `done` and `total`, if any were done."""
+def apply_to_each(request, items, act, done_message) -> None:
+    """A bulk action's work: `act(item)` on each selected record; each refusal (a
+    `Refused`: that record is unchanged) is shown in plain words and the rest go on;
+    then `done_message`, formatted with `done` and `total`, if any were done."""
     items = list(items)
     done = 0
     for item in items:
         try:
             act(item)
-        except refused as exc:
+        except Refused as exc:
             messages.error(request, str(exc))
         else:
             done += 1

@@ -9,7 +9,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django_object_actions import DjangoObjectActions, action
 
-from ..exporters import EXPORTERS, ExportRefused, export_response
+from portal.errors import Refused
+
+from ..exporters import EXPORTERS, export_response
 from ..models import ExportRun
 from . import forms
 from .base import ReadOnlyAdmin
@@ -66,7 +68,7 @@ class ExportRunAdmin(DjangoObjectActions, ReadOnlyAdmin):
                     date_to=form.cleaned_data["date_to"],
                     actor=request.user,
                 )
-            except ExportRefused as refused:
+            except Refused as refused:
                 form.add_error(None, str(refused))
         context = {
             **self.admin_site.each_context(request),

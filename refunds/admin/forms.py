@@ -7,6 +7,7 @@ from django.utils import timezone
 from localflavor.us.forms import USStateField, USStateSelect
 
 from accounts.forms import AddressForm as HolderAddressForm
+from portal.admin_filters import DATE_BOUNDS, DATE_BOUNDS_MESSAGE
 from portal.business_calendar import business_date, business_zone
 from portal.money import decimal_to_cents
 
@@ -125,9 +126,19 @@ class ExportForm(forms.Form):
     date_from = forms.DateField(label="From", widget=DateInput)
     date_to = forms.DateField(label="To (inclusive)", widget=DateInput, initial=_today)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("date_from", "date_to"):
+            self.fields[name].widget.attrs.update(
+                min=DATE_BOUNDS[0].isoformat(), max=DATE_BOUNDS[1].isoformat()
+            )
+
     def clean(self):
         cleaned = super().clean()
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        for date in (date_from, date_to):
+            if date and not DATE_BOUNDS[0] <= date <= DATE_BOUNDS[1]:
+                raise forms.ValidationError(DATE_BOUNDS_MESSAGE)
         if date_from and date_to and date_from > date_to:
             raise forms.ValidationError("The start date is after the end date.")
         return cleaned

@@ -6,14 +6,14 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_object_actions import DjangoObjectActions, action
-from rangefilter.filters import DateRangeFilterBuilder
 
 from accounts.forms import AddressForm
+from portal.admin_filters import date_range_filter
+from portal.errors import Refused
 from portal.money import format_cents
 
 from ..models import HeldFunds
 from ..services.held_funds import (
-    HeldFundsRefused,
     held_funds_claim,
     held_funds_record_disposition,
     held_funds_record_owner_notice,
@@ -44,7 +44,7 @@ class HeldFundsAdmin(DjangoObjectActions, ReadOnlyAdmin):
     list_select_related = ["closure__account__holder"]
     list_filter = [
         "status",
-        ("held_since", DateRangeFilterBuilder(title="held since")),
+        ("held_since", date_range_filter("held since")),
         "remitted_to_state",
     ]
     search_fields = [
@@ -147,7 +147,7 @@ class HeldFundsAdmin(DjangoObjectActions, ReadOnlyAdmin):
         if form.is_bound and form.is_valid():
             try:
                 message, next_url = run(form.cleaned_data)
-            except HeldFundsRefused as refused:
+            except Refused as refused:
                 form.add_error(None, str(refused))
             else:
                 messages.success(request, message)

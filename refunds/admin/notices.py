@@ -11,12 +11,11 @@ from portal.business_calendar import business_date
 
 from ..models import HolderNotice, InactivityLetter, InactivityNotice
 from ..services.inactivity import (
-    LetterRefused,
     first_notice_sent_at_subquery,
     inactivity_closes_on,
     inactivity_letter_mark_mailed,
 )
-from ..services.notices import NotSentYet, holder_email_resend
+from ..services.notices import holder_email_resend
 from .base import ReadOnlyAdmin, apply_to_each, audit_history, link
 
 
@@ -52,7 +51,6 @@ class ResendInHolderLanguage:
             lambda record: holder_email_resend(
                 record=record, actor=request.user, at=timezone.now()
             ),
-            NotSentYet,
             "Sent {done} of {total} again, each in the holder's language.",
         )
 
@@ -241,6 +239,5 @@ class InactivityLetterAdmin(ReadOnlyAdmin):
             request,
             queryset.select_related("account"),
             lambda letter: inactivity_letter_mark_mailed(notice=letter, actor=request.user, at=now),
-            LetterRefused,
             "Letters marked mailed: {done} of {total}.",
         )

@@ -9,17 +9,17 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django_object_actions import DjangoObjectActions, action
-from rangefilter.filters import DateRangeFilterBuilder
 
 from accounts.models import TopUpEnrolment
+from portal.admin_filters import date_range_filter
 from portal.business_calendar import business_date
+from portal.errors import Refused
 from portal.money import format_cents
 
 from ..models import Closure, Refund
 from ..selectors import overdue_q, refund_is_overdue
 from ..services import transitions as t
 from ..services.held_funds import (
-    HeldFundsRefused,
     held_funds_can_hold,
     held_funds_from_refund,
 )
@@ -172,7 +172,7 @@ class RefundAdmin(DjangoObjectActions, ReadOnlyAdmin):
     list_filter = [
         "status",
         "method",
-        ("due_date", DateRangeFilterBuilder(title="due date")),
+        ("due_date", date_range_filter("due date")),
         ("closure__account__service_state", admin.ChoicesFieldListFilter),
         OverdueFilter,
         "needs_review",
@@ -308,7 +308,7 @@ class RefundAdmin(DjangoObjectActions, ReadOnlyAdmin):
                 return self._page(request, move, form, [refund], back)
         try:
             result = move.run(refund, request.user, form.cleaned_data if form else {})
-        except t.TransitionRefused as refused:
+        except Refused as refused:
             if form is None:
                 messages.error(request, str(refused))
                 return redirect(back)
@@ -397,9 +397,7 @@ class RefundAdmin(DjangoObjectActions, ReadOnlyAdmin):
                 data = form.data_for(refund) if one_number_each else form.cleaned_data
             move.run(refund, request.user, data)
 
-        apply_to_each(
-            request, refunds, run, t.TransitionRefused, move.label + ": {done} of {total} done."
-        )
+        apply_to_each(request, refunds, run, move.label + ": {done} of {total} done.")
         return None
 
     @admin.action(description="Mark issued (asks for check numbers)", permissions=["move"])
@@ -451,7 +449,7 @@ class RefundAdmin(DjangoObjectActions, ReadOnlyAdmin):
                 held = held_funds_from_refund(
                     refund=refund, actor=request.user, reason=form.cleaned_data["reason"]
                 )
-            except HeldFundsRefused as refused:
+            except Refused as refused:
                 form.add_error(None, str(refused))
             else:
                 messages.success(request, f"The {t.describe(refund)} is void; its money is held.")
@@ -488,7 +486,6 @@ class RefundAdmin(DjangoObjectActions, ReadOnlyAdmin):
             lambda refund: held_funds_from_refund(
                 refund=refund, actor=request.user, reason=form.cleaned_data["reason"]
             ),
-            HeldFundsRefused,
             "Hold the funds: {done} of {total} done.",
         )
         return None
@@ -550,7 +547,7 @@ class ClosureAdmin(ResendInHolderLanguage, ReadOnlyAdmin):
     list_filter = [
         "reason",
         "direct_bill_outcome",
-        ("closed_at", DateRangeFilterBuilder(title="closed")),
+        ("closed_at", date_range_filter("closed")),
     ]
     search_fields = ["reference", "account__number", "account__holder__email"]
     search_help_text = "Closure reference, account number or holder email"

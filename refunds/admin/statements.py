@@ -10,15 +10,15 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django_object_actions import DjangoObjectActions, action
-from rangefilter.filters import DateRangeFilterBuilder
 
 from accounts.models import DirectBillCharge, DirectBillPayment, DirectBillStatement
+from portal.admin_filters import date_range_filter
 from portal.business_calendar import business_zone
+from portal.errors import Refused
 from portal.money import format_cents
 
 from ..models import Closure
 from ..services.statements import (
-    StatementRefused,
     describe,
     final_statement_context,
     statement_mark_past_due,
@@ -81,8 +81,8 @@ class DirectBillStatementAdmin(DjangoObjectActions, ReadOnlyAdmin):
     list_filter = [
         "is_final",
         "status",
-        ("statement_date", DateRangeFilterBuilder(title="statement date")),
-        ("due_date", DateRangeFilterBuilder(title="due date")),
+        ("statement_date", date_range_filter("statement date")),
+        ("due_date", date_range_filter("due date")),
     ]
     search_fields = ["direct_bill__account__number", "direct_bill__account__holder__email"]
     search_help_text = "Account number or holder email"
@@ -197,7 +197,7 @@ class DirectBillStatementAdmin(DjangoObjectActions, ReadOnlyAdmin):
                     amount_cents=form.cleaned_data["amount"],
                     paid_at=form.cleaned_data["paid_at"],
                 )
-            except StatementRefused as refused:
+            except Refused as refused:
                 form.add_error(None, str(refused))
             else:
                 messages.success(
@@ -211,7 +211,7 @@ class DirectBillStatementAdmin(DjangoObjectActions, ReadOnlyAdmin):
         self._require_move(request)
         try:
             statement_mark_past_due(statement=statement, at=timezone.now(), actor=request.user)
-        except StatementRefused as refused:
+        except Refused as refused:
             messages.error(request, str(refused))
         else:
             messages.success(request, "The statement is past due.")
@@ -225,7 +225,7 @@ class DirectBillStatementAdmin(DjangoObjectActions, ReadOnlyAdmin):
                 statement_write_off(
                     statement=statement, actor=request.user, reason=form.cleaned_data["reason"]
                 )
-            except StatementRefused as refused:
+            except Refused as refused:
                 form.add_error(None, str(refused))
             else:
                 messages.success(request, "The statement is written off.")
@@ -252,7 +252,6 @@ class DirectBillStatementAdmin(DjangoObjectActions, ReadOnlyAdmin):
             lambda statement: statement_mark_past_due(
                 statement=statement, at=timezone.now(), actor=request.user
             ),
-            StatementRefused,
             "Past due: {done} statement(s).",
         )
 
@@ -276,6 +275,5 @@ class DirectBillStatementAdmin(DjangoObjectActions, ReadOnlyAdmin):
             lambda statement: statement_write_off(
                 statement=statement, actor=request.user, reason=form.cleaned_data["reason"]
             ),
-            StatementRefused,
             "Written off: {done} statement(s).",
         )

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,8 +22,10 @@ from django.db.models import Max
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from portal.audit import audit_record
+from portal.actors import Actor
+from portal.audit import AuditAction, audit_record
 from portal.business_calendar import business_zone
+from portal.errors import Refused
 from portal.money import cents_to_decimal
 
 from ..models import ExportRun
@@ -33,20 +36,29 @@ XLSX_MAX_ROWS = 1_048_575  # a worksheet holds 1,048,576 rows, one of them the h
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-class ExportRefused(Exception):
+class ExportRefused(Refused):
     """The export cannot be made as asked; nothing was recorded."""
 
 
+def _first_visible(text: str) -> str:
+    """The first character a spreadsheet may act on, NFKC-folded (full-width `＝＋－＠`,
+    small and superscript forms become `= + - @`), past leading spaces and invisible
+    format characters (zero-width space, direction marks), which imports may trim."""
+    for char in text:
+        if char.isspace() or unicodedata.category(char) == "Cf":
+            continue
+        return unicodedata.normalize("NFKC", char)[:1]
+    return ""
+
+
 def escape_formula(text: str) -> str:
-    """Defuse a text cell (names, addresses, reasons: what people typed). Money,
-    numbers and dates are written by us and are never formulas, so a negative
-    amount stays `-1.05`."""
-    return f"'{text}" if text.startswith(FORMULA_START) else text
-
-
-def cents_to_dollars(cents: int) -> str:
-    """`4250` → `42.50`, through `portal.money`, with no float anywhere."""
-    return str(cents_to_decimal(cents))
+    """Defuse a text cell (names, addresses, reasons: what people typed) that a
+    spreadsheet would run as a formula, with a leading `'`. Money, numbers and dates
+    are written by us as numbers and are never formulas, so a negative amount stays
+    `-1.05`."""
+    if text.startswith(FORMULA_START) or _first_visible(text) in FORMULA_START:
+        return f"'{text}"
+    return text
 
 
 @dataclass(frozen=True)
@@ -96,34 +108,50 @@ def _utc_text(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
-# How each kind of cell becomes CSV text; None is always an empty cell.
-TEXT = {
-    "text": lambda value: escape_formula(str(value)),
-    "money": cents_to_dollars,
-    "number": str,
-    "date": str,
+# How each kind of value becomes a cell: text (str) or a number or date written as is;
+# None is always an empty cell.
+CELL = {
+    "text": str,
+    "money": cents_to_decimal,
+    "number": int,
+    "date": lambda value: value,
     "datetime": _utc_text,
     "bool": lambda value: "yes" if value else "no",
-    "json": lambda value: escape_formula(json.dumps(value, sort_keys=True, default=str)),
+    "json": lambda value: json.dumps(value, sort_keys=True, default=str),
 }
 
 
-def csv_chunks(exporter: Exporter, queryset):
+def csv_stream(headers, rows):
     """CSV text in pieces of `CHUNK_SIZE` rows, with a byte order mark so that
-    spreadsheet programs read the file as UTF-8."""
-    texts = [TEXT[column.kind] for column in exporter.columns]
+    spreadsheet programs read the file as UTF-8. Every text (str) cell goes through
+    `escape_formula`; numbers (Decimal money, int) and dates are written as they are.
+    The one CSV writer: the auditors' exports and the holder's records download."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
-    writer.writerow(exporter.headers())
-    for count, values in enumerate(exporter.values(queryset), start=1):
-        cells = zip(texts, values, strict=True)
-        writer.writerow(["" if value is None else text(value) for text, value in cells])
+    writer.writerow([escape_formula(header) for header in headers])
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(
+            [
+                "" if cell is None else escape_formula(cell) if isinstance(cell, str) else cell
+                for cell in row
+            ]
+        )
         if count % CHUNK_SIZE == 0:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def csv_chunks(exporter: Exporter, queryset):
+    """An exporter's rows through `csv_stream`, each value made a cell by its kind."""
+    cells = [CELL[column.kind] for column in exporter.columns]
+    rows = (
+        [None if value is None else cell(value) for cell, value in zip(cells, values, strict=True)]
+        for values in exporter.values(queryset)
+    )
+    return csv_stream(exporter.headers(), rows)
 
 
 def xlsx_file(exporter: Exporter, queryset, path: str) -> None:
@@ -159,11 +187,11 @@ def xlsx_file(exporter: Exporter, queryset, path: str) -> None:
                 utc = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
                 sheet.write_datetime(row, col, utc, formats["datetime"])
             else:
-                sheet.write_string(row, col, TEXT[kind](value))
+                sheet.write_string(row, col, escape_formula(CELL[kind](value)))
     workbook.close()
 
 
-def export_response(*, exporter: Exporter, file_format: str, date_from, date_to, actor):
+def export_response(*, exporter: Exporter, file_format: str, date_from, date_to, actor: Actor):
     """Record the export, then send it.
 
     The record (an `ExportRun` and its audit event: who, which export, the dates,
@@ -194,7 +222,7 @@ def export_response(*, exporter: Exporter, file_format: str, date_from, date_to,
         )
         audit_record(
             actor=actor,
-            action=f"export.{exporter.key}",
+            action=AuditAction(f"export.{exporter.key}"),
             target=run,
             after={
                 "export": exporter.key,

@@ -3,8 +3,12 @@ backoff on temporary errors, replaced by a check when the card refuses."""
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+
+from portal.actors import SYSTEM
+from portal.db import locked
 
 from ..gateway import CardGatewayUnavailable, CardRefundDeclined, get_card_gateway
 from ..models import HolderNotice, Refund
@@ -12,14 +16,12 @@ from .held_funds import held_funds_from_refund
 from .notices import holder_notice_queue
 from .transitions import card_refund_fail, card_refund_mark_submitted
 
-MAX_SUBMIT_ATTEMPTS = 8
-FIRST_RETRY = dt.timedelta(minutes=5)
-LONGEST_RETRY = dt.timedelta(hours=6)
-
 
 def retry_delay(attempts: int) -> dt.timedelta:
-    """5 min, 15 min, 45 min, ... capped at 6 hours."""
-    return min(FIRST_RETRY * 3 ** (attempts - 1), LONGEST_RETRY)
+    """5 min, 15 min, 45 min, ... capped at 6 hours (settings `CARD_REFUND_*`)."""
+    first = dt.timedelta(minutes=settings.CARD_REFUND_FIRST_RETRY_MINUTES)
+    longest = dt.timedelta(hours=settings.CARD_REFUND_LONGEST_RETRY_HOURS)
+    return min(first * 3 ** (attempts - 1), longest)
 
 
 def card_refund_submit(*, refund_id: int, now: dt.datetime | None = None) -> Refund:
@@ -31,7 +33,7 @@ def card_refund_submit(*, refund_id: int, now: dt.datetime | None = None) -> Ref
     """
     now = now or timezone.now()
     with transaction.atomic():
-        refund = Refund.objects.select_for_update(of=("self",)).get(pk=refund_id)
+        refund = locked(Refund, pk=refund_id)
         if refund.method != Refund.Method.CARD or refund.status != Refund.Status.PENDING:
             return refund
         if refund.next_attempt_at is not None and refund.next_attempt_at > now:
@@ -44,12 +46,12 @@ def card_refund_submit(*, refund_id: int, now: dt.datetime | None = None) -> Ref
             )
         except CardRefundDeclined as exc:
             # SPEC §3: failed (why) → a refund check to the address on record.
-            check = card_refund_fail(refund=refund, actor="system", reason=str(exc), at=now)
+            check = card_refund_fail(refund=refund, actor=SYSTEM, reason=str(exc), at=now)
             if not check.address_line1:
                 # rule N4: no deliverable address on record, so the money is held.
                 held_funds_from_refund(
                     refund=check,
-                    actor="system",
+                    actor=SYSTEM,
                     reason=f"No deliverable address on record after the card refund failed "
                     f"({exc}).",
                     at=now,
@@ -59,7 +61,7 @@ def card_refund_submit(*, refund_id: int, now: dt.datetime | None = None) -> Ref
         except CardGatewayUnavailable as exc:
             refund.submit_attempts += 1
             refund.last_error = str(exc)
-            if refund.submit_attempts >= MAX_SUBMIT_ATTEMPTS:
+            if refund.submit_attempts >= settings.CARD_REFUND_MAX_ATTEMPTS:
                 refund.next_attempt_at = None
                 refund.needs_review = True  # staff see it among refunds needing review
             else:
@@ -70,7 +72,7 @@ def card_refund_submit(*, refund_id: int, now: dt.datetime | None = None) -> Ref
             return refund
         refund = card_refund_mark_submitted(
             refund=refund,
-            actor="system",
+            actor=SYSTEM,
             processor_reference=result.processor_reference,
             at=now,
         )

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -17,21 +18,21 @@ from django.utils import timezone
 
 from accounts.addresses import address_refusal, address_validate
 from accounts.services import Activity, account_record_activity
-from portal.audit import audit_record
+from portal.actors import HOLDER_BY_EMAILED_LINK, HOLDER_ON_STATUS_PAGE, Actor, actor_user
+from portal.audit import AuditAction, audit_record
+from portal.db import locked
+from portal.errors import Refused
 from portal.links import absolute_url
 
 from ..emails import send_holder_email
 from ..models import AddressChangeRequest, Closure, HeldFunds, Refund
-from .held_funds import HeldFundsRefused, held_funds_claim
-from .transitions import TransitionRefused, refund_reissue
+from .held_funds import held_funds_claim
+from .transitions import refund_reissue
 
 S = AddressChangeRequest.Status
-HOLDER = "holder (refund status page)"
-HOLDER_BY_LINK = "holder (confirmed by the emailed link)"
-LINK_VALID_FOR = dt.timedelta(hours=72)
 
 
-class AddressChangeRefused(Exception):
+class AddressChangeRefused(Refused):
     """The request cannot go on as asked; nothing was changed."""
 
 
@@ -45,7 +46,7 @@ def claimable(closure: Closure):
 
 
 def refund_claim_to_new_address(
-    *, closure: Closure, address: dict, actor, at: dt.datetime | None = None
+    *, closure: Closure, address: dict, actor: Actor, at: dt.datetime | None = None
 ) -> Refund | None:
     """B3: a returned check is reissued to the verified address; N5: held funds are paid
     out by a new check to it. Either way through the services staff use, and the
@@ -70,19 +71,19 @@ def _token_hash(token: str) -> str:
 
 
 def _lock(change: AddressChangeRequest) -> AddressChangeRequest:
-    return (
-        AddressChangeRequest.objects.select_for_update(of=("self",))
-        .select_related("closure__account__holder")
-        .get(pk=change.pk)
+    return locked(
+        AddressChangeRequest.objects.select_related("closure__account__holder"), pk=change.pk
     )
 
 
-def _decide(change, *, status, actor, at, reason="", new_refund=None) -> AddressChangeRequest:
+def _decide(
+    change, *, status, actor: Actor, at, reason="", new_refund=None
+) -> AddressChangeRequest:
     """Save the decision on a request locked by the caller, with its audit row."""
     before = {"status": change.status}
     change.status = status
     change.decided_at = at
-    change.decided_by = actor if getattr(actor, "pk", None) else None
+    change.decided_by = actor_user(actor)
     change.decision_reason = reason
     change.new_refund = new_refund
     change.save(
@@ -90,7 +91,7 @@ def _decide(change, *, status, actor, at, reason="", new_refund=None) -> Address
     )
     audit_record(
         actor=actor,
-        action=f"address_change.{status}",
+        action=AuditAction(f"address_change.{status}"),
         target=change,
         before=before,
         after={"status": status, "new_refund": new_refund and new_refund.pk},
@@ -113,17 +114,17 @@ def address_change_request_create(
     at = at or timezone.now()
     with transaction.atomic():
         # One request at a time per closure: two submissions at once queue up here.
-        closure = (
-            Closure.objects.select_for_update(of=("self",))
-            .select_related("account__holder")
-            .get(pk=closure.pk)
-        )
+        closure = locked(Closure.objects.select_related("account__holder"), pk=closure.pk)
         item = claimable(closure)
         if item is None:
             raise AddressChangeRefused("There is nothing left to send to a new address.")
         for older in closure.address_changes.filter(status=S.AWAITING_CONFIRMATION):
             _decide(
-                older, status=S.CANCELLED, actor=HOLDER, at=at, reason="Replaced by a newer request"
+                older,
+                status=S.CANCELLED,
+                actor=HOLDER_ON_STATUS_PAGE,
+                at=at,
+                reason="Replaced by a newer request",
             )
         change = AddressChangeRequest.objects.create(
             closure=closure,
@@ -133,8 +134,8 @@ def address_change_request_create(
             **address,
         )
         audit_record(
-            actor=HOLDER,
-            action="address_change.requested",
+            actor=HOLDER_ON_STATUS_PAGE,
+            action=AuditAction.ADDRESS_CHANGE_REQUESTED,
             target=change,
             after={"status": change.status, "address": address, "for": str(item)},
             at=at,
@@ -148,19 +149,19 @@ def address_change_request_create(
 
 def address_change_request_email_link(*, change_id: int, at: dt.datetime | None = None) -> None:
     """Rule B3: email the holder, at the email on record, a one-time link to confirm the
-    new address, valid `LINK_VALID_FOR` (72 hours) from now. Only the token's hash is
+    new address, valid `ADDRESS_CHANGE_LINK_VALID_HOURS` (72) from now. Only the token's hash is
     kept. Once only: an emailed or decided request is left alone, and a failed send
     keeps nothing, so `retry_pending_work` sends a fresh link."""
     at = at or timezone.now()
     with transaction.atomic():
-        change = AddressChangeRequest.objects.select_for_update(of=("self",)).get(pk=change_id)
+        change = locked(AddressChangeRequest, pk=change_id)
         holder = change.closure.account.holder
         if change.status != S.AWAITING_CONFIRMATION or change.emailed_at or not holder.email:
             return
         token = secrets.token_urlsafe(32)
         change.token_hash = _token_hash(token)
         change.emailed_at = at
-        change.expires_at = at + LINK_VALID_FOR
+        change.expires_at = at + dt.timedelta(hours=settings.ADDRESS_CHANGE_LINK_VALID_HOURS)
         change.save(update_fields=["token_hash", "emailed_at", "expires_at"])
         path = reverse("refund_confirm_address", args=[token])
         send_holder_email(
@@ -171,7 +172,7 @@ def address_change_request_email_link(*, change_id: int, at: dt.datetime | None 
                 "closure": change.closure,
                 "amount_cents": (change.refund or change.held_funds).amount_cents,
                 "confirm_url": absolute_url(path),
-                "hours": int(LINK_VALID_FOR.total_seconds() // 3600),
+                "hours": settings.ADDRESS_CHANGE_LINK_VALID_HOURS,
             },
         )
 
@@ -204,12 +205,12 @@ def address_change_request_confirm(
         if change.status != S.AWAITING_CONFIRMATION:
             return change
         if at >= change.expires_at:
-            return _decide(change, status=S.EXPIRED, actor=HOLDER_BY_LINK, at=at)
-        return _execute(change, status=S.CONFIRMED, actor=HOLDER_BY_LINK, at=at)
+            return _decide(change, status=S.EXPIRED, actor=HOLDER_BY_EMAILED_LINK, at=at)
+        return _execute(change, status=S.CONFIRMED, actor=HOLDER_BY_EMAILED_LINK, at=at)
 
 
 def address_change_request_approve(
-    *, change: AddressChangeRequest, actor, reason: str, at: dt.datetime | None = None
+    *, change: AddressChangeRequest, actor: Actor, reason: str, at: dt.datetime | None = None
 ) -> AddressChangeRequest:
     """Rule B3: Refund operations approve a request after a call with the holder (who
     cannot confirm by email); the new check is created now. Who, when and why go to
@@ -230,7 +231,7 @@ def address_change_request_approve(
 
 
 def address_change_request_cancel(
-    *, change: AddressChangeRequest, actor, reason: str, at: dt.datetime | None = None
+    *, change: AddressChangeRequest, actor: Actor, reason: str, at: dt.datetime | None = None
 ) -> AddressChangeRequest:
     """The holder called to say the request was not theirs: it will never send money."""
     reason = (reason or "").strip()
@@ -246,12 +247,12 @@ def address_change_request_cancel(
         return _decide(change, status=S.CANCELLED, actor=actor, at=at, reason=reason)
 
 
-def _execute(change, *, status, actor, at, reason="") -> AddressChangeRequest:
+def _execute(change, *, status, actor: Actor, at, reason="") -> AddressChangeRequest:
     try:
         check = refund_claim_to_new_address(
             closure=change.closure, address=change.address(), actor=actor, at=at
         )
-    except (TransitionRefused, HeldFundsRefused) as refused:
+    except Refused as refused:
         raise AddressChangeRefused(str(refused)) from refused
     if check is None:
         return _decide(

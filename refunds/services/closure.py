@@ -7,6 +7,7 @@ what happens cannot disagree.
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,21 +31,20 @@ from accounts.selectors import (
     unsettled_by_age,
     unsettled_charges,
 )
-from portal.audit import audit_record
+from portal.actors import SYSTEM, Actor, actor_user
+from portal.audit import AuditAction, audit_record
 from portal.business_calendar import add_business_days, add_calendar_days, business_date
+from portal.db import locked
+from portal.errors import Refused
 
 from ..models import Closure, Refund, new_closure_reference
 from ..selectors import check_reason
 from ..tasks import card_refund_submit_task, closure_confirmation_send
 
-CARD_REFUND_BUSINESS_DAYS = 3  # the FAQ says 2-3 business days
-CHECK_MAILED_WITHIN_DAYS = 21  # the FAQ says 2-3 weeks
-DIRECT_BILL_HOLD_FROM_DAYS = 7
-DIRECT_BILL_HOLD_UNTIL_DAYS = 10
 CHECK_METHODS = {PurchaseMethod.WESTERN_UNION, PurchaseMethod.MONEYGRAM, PurchaseMethod.MAIL}
 
 
-class ClosureRefused(Exception):
+class ClosureRefused(Refused):
     """The account cannot be closed as asked; nothing was changed."""
 
 
@@ -57,6 +57,10 @@ class RefundPlan:
     card_brand: str = ""
     card_last4: str = ""
     card_token: str = ""
+
+    @property
+    def is_card(self) -> bool:
+        return self.method == Refund.Method.CARD
 
 
 @dataclass
@@ -118,7 +122,7 @@ def refund_plan_for(*, last_deposit, amount_cents: int, at: dt.datetime) -> Refu
         return RefundPlan(
             method=Refund.Method.CARD,
             amount_cents=amount_cents,
-            due_date=add_business_days(today, CARD_REFUND_BUSINESS_DAYS),
+            due_date=add_business_days(today, settings.CARD_REFUND_BUSINESS_DAYS),
             card_brand=last_deposit.card_brand,
             card_last4=last_deposit.card_last4,
             card_token=last_deposit.processor_token,
@@ -126,7 +130,7 @@ def refund_plan_for(*, last_deposit, amount_cents: int, at: dt.datetime) -> Refu
     return RefundPlan(
         method=Refund.Method.CHECK,
         amount_cents=amount_cents,
-        due_date=add_calendar_days(today, CHECK_MAILED_WITHIN_DAYS),
+        due_date=add_calendar_days(today, settings.CHECK_MAILED_WITHIN_DAYS),
         needs_review=last_deposit is None or last_deposit.method not in CHECK_METHODS,
     )
 
@@ -161,8 +165,8 @@ def closure_plan(*, account: CustomerAccount, at: dt.datetime) -> ClosurePlan:
         plan.has_direct_bill = True
         plan.direct_bill_unbilled_cents = unbilled_cents(direct_bill)
         # rule E5: held 7 to 10 calendar days so unbilled calls and charges clear.
-        plan.direct_bill_hold_from = add_calendar_days(today, DIRECT_BILL_HOLD_FROM_DAYS)
-        plan.direct_bill_hold_until = add_calendar_days(today, DIRECT_BILL_HOLD_UNTIL_DAYS)
+        plan.direct_bill_hold_from = add_calendar_days(today, settings.DIRECT_BILL_HOLD_FROM_DAYS)
+        plan.direct_bill_hold_until = add_calendar_days(today, settings.DIRECT_BILL_HOLD_UNTIL_DAYS)
     plan.debit_accounts = list(account.debit_accounts.filter(balance_cents__gt=0))
     emessaging = getattr(account, "emessaging", None)
     if emessaging is not None:
@@ -183,7 +187,7 @@ def _payee(account: CustomerAccount) -> str:
 def closure_confirm(
     *,
     account: CustomerAccount,
-    actor,
+    actor: Actor,
     at: dt.datetime | None = None,
     reason: str = Closure.Reason.HOLDER_REQUEST,
     address: MailingAddress | None = None,
@@ -197,9 +201,7 @@ def closure_confirm(
     """
     at = at or timezone.now()
     with transaction.atomic():
-        account = (
-            CustomerAccount.objects.select_for_update().select_related("holder").get(pk=account.pk)
-        )
+        account = locked(CustomerAccount.objects.select_related("holder"), pk=account.pk)
         existing = Closure.objects.filter(account=account).first()
         if existing is not None:
             return existing
@@ -215,7 +217,7 @@ def closure_confirm(
             account=account,
             reason=reason,
             closed_at=at,
-            closed_by=actor if getattr(actor, "pk", None) else None,
+            closed_by=actor_user(actor),
             address=address,
             address_confirmed_at=address.confirmed_at if address else None,
             balance_before_cents=plan.balance_cents,
@@ -236,7 +238,7 @@ def closure_confirm(
         _close_account(account, at)
         audit_record(
             actor=actor,
-            action="closure.confirmed",
+            action=AuditAction.CLOSURE_CONFIRMED,
             target=closure,
             before={"account_status": CustomerAccount.Status.OPEN},
             after=closure_summary(closure),
@@ -296,8 +298,8 @@ def _settle_and_refund(closure, plan: ClosurePlan, address, at) -> Refund | None
         refund.address_zip = address.zip_code
     refund.save()
     audit_record(
-        actor="system",
-        action="refund.created",
+        actor=SYSTEM,
+        action=AuditAction.REFUND_CREATED,
         target=refund,
         after={
             "method": refund.method,

@@ -3,13 +3,17 @@ until they claim it or it is disposed of under the law."""
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.addresses import address_refusal, address_validate
 from accounts.services import Activity, account_record_activity
-from portal.audit import audit_record
+from portal.actors import Actor
+from portal.audit import AuditAction, audit_record
+from portal.db import locked
+from portal.errors import Refused
 
 from ..models import HeldFunds, HolderNotice, Refund
 from .notices import holder_notice_queue
@@ -17,15 +21,13 @@ from .transitions import _lock as _lock_refund
 from .transitions import _replacement_check, describe, refund_void
 
 
-class HeldFundsRefused(Exception):
+class HeldFundsRefused(Refused):
     """The held funds cannot move as asked; nothing was changed."""
 
 
 def _lock(held_funds: HeldFunds) -> HeldFunds:
-    return (
-        HeldFunds.objects.select_for_update(of=("self",))
-        .select_related("closure__account__holder", "refund")
-        .get(pk=held_funds.pk)
+    return locked(
+        HeldFunds.objects.select_related("closure__account__holder", "refund"), pk=held_funds.pk
     )
 
 
@@ -38,7 +40,7 @@ def held_funds_can_hold(refund: Refund) -> bool:
     )
 
 
-def held_funds_from_refund(*, refund: Refund, actor, reason: str, at=None) -> HeldFunds:
+def held_funds_from_refund(*, refund: Refund, actor: Actor, reason: str, at=None) -> HeldFunds:
     """Rule N4: a check that cannot be delivered (returned with no new address, or no
     deliverable address on record) is voided and its money becomes held funds, with the
     amount, since when and why. Safe to repeat: the refund's held funds come back."""
@@ -70,7 +72,7 @@ def held_funds_from_refund(*, refund: Refund, actor, reason: str, at=None) -> He
         )
         audit_record(
             actor=actor,
-            action="held_funds.created",
+            action=AuditAction.HELD_FUNDS_CREATED,
             target=held,
             after={"amount_cents": held.amount_cents, "refund": refund.pk, "status": held.status},
             reason=reason,
@@ -87,7 +89,7 @@ def held_funds_from_refund(*, refund: Refund, actor, reason: str, at=None) -> He
 
 
 def held_funds_claim(
-    *, held_funds: HeldFunds, actor, address: dict, at: dt.datetime | None = None
+    *, held_funds: HeldFunds, actor: Actor, address: dict, at: dt.datetime | None = None
 ) -> Refund:
     """Rule N5: until final disposition the holder may ask for the money: a new refund
     check to a verified address, and the request counts as activity (N2)."""
@@ -115,7 +117,7 @@ def held_funds_claim(
         account_record_activity(account=held.closure.account, kind=Activity.REFUND_REQUEST, at=at)
         audit_record(
             actor=actor,
-            action="held_funds.claimed",
+            action=AuditAction.HELD_FUNDS_CLAIMED,
             target=held,
             before={"status": HeldFunds.Status.HELD},
             after={"status": held.status, "refund": check.pk, "address": address},
@@ -125,7 +127,7 @@ def held_funds_claim(
 
 
 def held_funds_record_owner_notice(
-    *, held_funds: HeldFunds, actor, mailed_on: dt.date, at=None
+    *, held_funds: HeldFunds, actor: Actor, mailed_on: dt.date, at=None
 ) -> HeldFunds:
     """Rule B6: the owner was mailed a notice before the funds are reported to a state."""
     at = at or timezone.now()
@@ -138,7 +140,7 @@ def held_funds_record_owner_notice(
         held.save(update_fields=["owner_notice_mailed_on"])
         audit_record(
             actor=actor,
-            action="held_funds.owner_notice",
+            action=AuditAction.HELD_FUNDS_OWNER_NOTICE,
             target=held,
             before=before,
             after={"owner_notice_mailed_on": mailed_on},
@@ -147,22 +149,19 @@ def held_funds_record_owner_notice(
     return held
 
 
-# rule B6: New Mexico wants the owner notice 60 to 120 days before the report, for $50
-# or more; elsewhere the notice must at least come first.
-NOTICE_WINDOW_BY_STATE = {"NM": (60, 120, 5000)}
-
-
 def _owner_notice_problem(held: HeldFunds, *, state: str, remitted_on: dt.date) -> str:
     mailed_on = held.owner_notice_mailed_on
     if mailed_on is None or mailed_on > remitted_on:
         return "Mail the owner notice before remitting (rule B6)."
-    window = NOTICE_WINDOW_BY_STATE.get(state)
-    if window is not None and held.amount_cents >= window[2]:
+    # rule B6: some states (New Mexico: 60 to 120 days, for $50 or more) say when;
+    # elsewhere the notice must at least come first.
+    window = settings.ESCHEAT_OWNER_NOTICE_WINDOWS.get(state)
+    if window is not None and held.amount_cents >= window["min_cents"]:
         days = (remitted_on - mailed_on).days
-        if not window[0] <= days <= window[1]:
+        if not window["min_days"] <= days <= window["max_days"]:
             return (
-                f"{state} wants the owner notice {window[0]} to {window[1]} days before the "
-                f"report; it was mailed {days} days before (rule B6)."
+                f"{state} wants the owner notice {window['min_days']} to {window['max_days']} "
+                f"days before the report; it was mailed {days} days before (rule B6)."
             )
     return ""
 
@@ -170,7 +169,7 @@ def _owner_notice_problem(held: HeldFunds, *, state: str, remitted_on: dt.date) 
 def held_funds_record_disposition(
     *,
     held_funds: HeldFunds,
-    actor,
+    actor: Actor,
     remitted_on: dt.date,
     state: str,
     report_reference: str,
@@ -209,7 +208,7 @@ def held_funds_record_disposition(
         )
         audit_record(
             actor=actor,
-            action="held_funds.remitted",
+            action=AuditAction.HELD_FUNDS_REMITTED,
             target=held,
             before={"status": HeldFunds.Status.HELD},
             after={

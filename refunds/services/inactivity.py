@@ -8,6 +8,7 @@ disagree.
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Min, OuterRef, Subquery
 from django.urls import reverse
@@ -15,28 +16,22 @@ from django.utils import timezone
 
 from accounts.models import CustomerAccount, MailingAddress
 from accounts.selectors import current_address
-from portal.audit import audit_record
+from portal.actors import SYSTEM, Actor
+from portal.audit import AuditAction, audit_record
 from portal.business_calendar import business_date
-from portal.db import for_each_locked
+from portal.db import for_each_locked, locked
+from portal.errors import Refused
 from portal.links import absolute_url
 
 from ..emails import send_holder_email
-from ..models import Closure, InactivityNotice, Refund
+from ..models import Closure, InactivityNotice
 from ..tasks import inactivity_notice_send
 from .closure import RefundPlan, closure_confirm, closure_plan
-
-INACTIVITY_DAYS = 180
-FIRST_NOTICE_DAYS = 30
-FINAL_NOTICE_DAYS = 7
-INACTIVITY_STATES = ("NM",)
-# rule N1: inactivity before 1 May 2023 does not count; the 180 days start that day at
-# the earliest.
-INACTIVITY_RULE_STARTS_ON = dt.date(2023, 5, 1)
 
 DAY = dt.timedelta(days=1)
 
 
-class LetterRefused(Exception):
+class LetterRefused(Refused):
     """The letter cannot be marked mailed; nothing was changed."""
 
 
@@ -49,9 +44,12 @@ def inactivity_closes_on(
     the first notice of the period left, if that is later. While no notice has left,
     the date is the one a notice sent `today` would give.
     """
-    starts_on = max(business_date(inactive_since), INACTIVITY_RULE_STARTS_ON)
+    starts_on = max(business_date(inactive_since), settings.INACTIVITY_RULE_STARTS_ON)
     first_sent_on = business_date(first_notice_sent_at) if first_notice_sent_at else today
-    return max(starts_on + INACTIVITY_DAYS * DAY, first_sent_on + FIRST_NOTICE_DAYS * DAY)
+    return max(
+        starts_on + settings.INACTIVITY_DAYS * DAY,
+        first_sent_on + settings.INACTIVITY_FIRST_NOTICE_DAYS * DAY,
+    )
 
 
 def first_notice_sent_at_subquery(account_ref: str = "pk", since_ref: str = "last_activity_at"):
@@ -78,13 +76,13 @@ class InactivitySchedule:
     @property
     def first_notice_due(self) -> bool:
         return self.first_notice_sent_at is None and (
-            self.today >= self.closes_on - FIRST_NOTICE_DAYS * DAY
+            self.today >= self.closes_on - settings.INACTIVITY_FIRST_NOTICE_DAYS * DAY
         )
 
     @property
     def final_notice_due(self) -> bool:
         return self.first_notice_sent_at is not None and (
-            self.today >= self.closes_on - FINAL_NOTICE_DAYS * DAY
+            self.today >= self.closes_on - settings.INACTIVITY_FINAL_NOTICE_DAYS * DAY
         )
 
     @property
@@ -92,14 +90,15 @@ class InactivitySchedule:
         # rule N3 (decision): never closed unless a notice left at least 7 days before.
         return (
             self.first_notice_sent_at is not None
-            and business_date(self.first_notice_sent_at) <= self.today - FINAL_NOTICE_DAYS * DAY
+            and business_date(self.first_notice_sent_at)
+            <= self.today - settings.INACTIVITY_FINAL_NOTICE_DAYS * DAY
             and self.today >= self.closes_on
         )
 
 
 def inactivity_covers(account: CustomerAccount) -> bool:
     """Rule N1: open New Mexico accounts."""
-    return account.is_open and account.service_state in INACTIVITY_STATES
+    return account.is_open and account.service_state in settings.INACTIVITY_STATES
 
 
 def inactivity_schedule(*, account: CustomerAccount, today: dt.date) -> InactivitySchedule:
@@ -129,7 +128,7 @@ class InactivityOutlook:
 
     @property
     def refund_by_check(self) -> bool:
-        return self.refund is not None and self.refund.method == Refund.Method.CHECK
+        return self.refund is not None and not self.refund.is_card
 
 
 def inactivity_outlook(*, account: CustomerAccount, now: dt.datetime) -> InactivityOutlook | None:
@@ -153,7 +152,7 @@ def _candidates(now: dt.datetime, *, days: int):
     for time zones, since `inactivity_schedule` decides."""
     return CustomerAccount.objects.select_related("holder").filter(
         status=CustomerAccount.Status.OPEN,
-        service_state__in=INACTIVITY_STATES,
+        service_state__in=settings.INACTIVITY_STATES,
         last_activity_at__lte=now - (days - 1) * DAY,
     )
 
@@ -162,9 +161,12 @@ def _notice_if_due(account: CustomerAccount, now: dt.datetime) -> InactivityNoti
     schedule = inactivity_schedule(account=account, today=business_date(now))
     period = account.inactivity_notices.filter(inactive_since=account.last_activity_at)
     if schedule.first_notice_due and not period.exists():
-        days_before = FIRST_NOTICE_DAYS
-    elif schedule.final_notice_due and not period.filter(days_before=FINAL_NOTICE_DAYS).exists():
-        days_before = FINAL_NOTICE_DAYS
+        days_before = settings.INACTIVITY_FIRST_NOTICE_DAYS
+    elif (
+        schedule.final_notice_due
+        and not period.filter(days_before=settings.INACTIVITY_FINAL_NOTICE_DAYS).exists()
+    ):
+        days_before = settings.INACTIVITY_FINAL_NOTICE_DAYS
     else:
         return None
     # rule N3: with no email on record, the notice is queued as a letter for staff.
@@ -192,7 +194,7 @@ def inactivity_notices_send(*, now: dt.datetime | None = None) -> list[Inactivit
     """
     now = now or timezone.now()
     notices = for_each_locked(
-        _candidates(now, days=INACTIVITY_DAYS - FIRST_NOTICE_DAYS),
+        _candidates(now, days=settings.INACTIVITY_DAYS - settings.INACTIVITY_FIRST_NOTICE_DAYS),
         lambda account: _notice_if_due(account, now),
     )
     return [notice for notice in notices if notice is not None]
@@ -213,19 +215,15 @@ def inactive_accounts_close(*, now: dt.datetime | None = None) -> list[Closure]:
         if not inactivity_schedule(account=account, today=today).closure_due:
             return None
         return closure_confirm(
-            account=account, actor=None, at=now, reason=Closure.Reason.INACTIVITY
+            account=account, actor=SYSTEM, at=now, reason=Closure.Reason.INACTIVITY
         )
 
-    closures = for_each_locked(_candidates(now, days=INACTIVITY_DAYS), close_if_due)
+    closures = for_each_locked(_candidates(now, days=settings.INACTIVITY_DAYS), close_if_due)
     return [closure for closure in closures if closure is not None]
 
 
 def _lock_notice(notice_id: int) -> InactivityNotice:
-    return (
-        InactivityNotice.objects.select_for_update(of=("self",))
-        .select_related("account__holder")
-        .get(pk=notice_id)
-    )
+    return locked(InactivityNotice.objects.select_related("account__holder"), pk=notice_id)
 
 
 def _is_current(notice: InactivityNotice) -> bool:
@@ -274,7 +272,7 @@ def inactivity_notice_email(*, notice_id: int, at: dt.datetime) -> InactivityNot
 
 
 def inactivity_letter_mark_mailed(
-    *, notice: InactivityNotice, actor, at: dt.datetime
+    *, notice: InactivityNotice, actor: Actor, at: dt.datetime
 ) -> InactivityNotice:
     """Staff mailed the letter of a notice that could not be emailed (rule N3); from
     now on it counts as sent. Already marked: returned as it is."""
@@ -293,7 +291,7 @@ def inactivity_letter_mark_mailed(
         _mark_sent(notice, at)
         audit_record(
             actor=actor,
-            action="inactivity_letter.mailed",
+            action=AuditAction.INACTIVITY_LETTER_MAILED,
             target=notice,
             before={"sent_at": None},
             after={"sent_at": at, "closes_on": notice.closes_on},

@@ -5,13 +5,15 @@ import datetime as dt
 from django.conf import settings
 from django.db import transaction
 
-from portal.audit import audit_record
+from portal.actors import Actor
+from portal.audit import AuditAction, audit_record
+from portal.errors import Refused
 
 from ..emails import send_holder_email
 from ..models import Closure, HolderNotice, InactivityNotice, Refund
 
 
-class NotSentYet(Exception):
+class NotSentYet(Refused):
     """The email has not gone out yet: `retry_pending_work` sends it, not a resend."""
 
 
@@ -38,7 +40,7 @@ def holder_notice_queue(
 
 
 def holder_email_resend(
-    *, record: Closure | InactivityNotice | HolderNotice, actor, at: dt.datetime
+    *, record: Closure | InactivityNotice | HolderNotice, actor: Actor, at: dt.datetime
 ) -> None:
     """Rule B5: staff send an email to a holder again (a closure's confirmation, an
     inactivity notice or any other notice), in the holder's language as it is now."""
@@ -51,7 +53,7 @@ def holder_email_resend(
     with transaction.atomic():
         audit_record(
             actor=actor,
-            action="email.resent",
+            action=AuditAction.EMAIL_RESENT,
             target=record,
             after={
                 "template": email["template"],

@@ -8,6 +8,7 @@ and changes nothing.
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
@@ -15,8 +16,11 @@ from django.utils import timezone
 
 from accounts.models import DirectBill, DirectBillPayment, DirectBillStatement
 from accounts.selectors import unbilled_cents, unbilled_charges
-from portal.audit import audit_record
+from portal.actors import SYSTEM, Actor, actor_user
+from portal.audit import AuditAction, audit_record
 from portal.business_calendar import add_calendar_days, business_date
+from portal.db import locked
+from portal.errors import Refused
 from portal.models import AuditEvent
 from portal.money import format_cents
 
@@ -24,10 +28,9 @@ from ..models import Closure
 from ..states import STATEMENT_OPEN, statement_can_move
 
 T = DirectBillStatement.Status
-FINAL_STATEMENT_DUE_DAYS = 20  # rule E5: invoice due 20 days after the statement date
 
 
-class StatementRefused(Exception):
+class StatementRefused(Refused):
     """The statement cannot move as asked; nothing was changed."""
 
 
@@ -45,10 +48,8 @@ def describe(statement: DirectBillStatement) -> str:
 
 
 def _lock(statement: DirectBillStatement) -> DirectBillStatement:
-    return (
-        DirectBillStatement.objects.select_for_update(of=("self",))
-        .select_related("direct_bill__account")
-        .get(pk=statement.pk)
+    return locked(
+        DirectBillStatement.objects.select_related("direct_bill__account"), pk=statement.pk
     )
 
 
@@ -56,7 +57,7 @@ def _label(status: str) -> str:
     return str(T(status).label).lower()
 
 
-def _save_status(locked, *, actor, target, at, action, reason="", after=None):
+def _save_status(locked, *, actor: Actor, target, at, action, reason="", after=None):
     if not statement_can_move(locked.status, target):
         raise StatementRefused(
             f"The {describe(locked)} is {_label(locked.status)}; it cannot become {_label(target)}."
@@ -77,7 +78,7 @@ def _save_status(locked, *, actor, target, at, action, reason="", after=None):
 
 
 def statement_record_payment(
-    *, statement: DirectBillStatement, actor, amount_cents: int, paid_at: dt.datetime
+    *, statement: DirectBillStatement, actor: Actor, amount_cents: int, paid_at: dt.datetime
 ) -> DirectBillStatement:
     """Staff record a payment (SPEC §4): `paid` once the whole amount is in, else
     `partially_paid` (a past due statement stays past due until paid). The same
@@ -103,7 +104,7 @@ def statement_record_payment(
             statement=locked,
             amount_cents=amount_cents,
             paid_at=paid_at,
-            recorded_by=actor if getattr(actor, "pk", None) else None,
+            recorded_by=actor_user(actor),
         )
         paid = paid_before + amount_cents
         if paid == locked.amount_cents:
@@ -118,7 +119,7 @@ def statement_record_payment(
             locked.save(update_fields=["status"])
         audit_record(
             actor=actor,
-            action="statement.payment_recorded",
+            action=AuditAction.STATEMENT_PAYMENT_RECORDED,
             target=locked,
             before=before,
             after={
@@ -132,7 +133,7 @@ def statement_record_payment(
 
 
 def statement_mark_past_due(
-    *, statement: DirectBillStatement, at: dt.datetime, actor="system"
+    *, statement: DirectBillStatement, at: dt.datetime, actor: Actor = SYSTEM
 ) -> DirectBillStatement:
     """An unpaid statement is past due after its due date (SPEC §4)."""
     with transaction.atomic():
@@ -145,7 +146,7 @@ def statement_mark_past_due(
                 f"{add_calendar_days(locked.due_date, 1)}."
             )
         return _save_status(
-            locked, actor=actor, target=T.PAST_DUE, at=at, action="statement.past_due"
+            locked, actor=actor, target=T.PAST_DUE, at=at, action=AuditAction.STATEMENT_PAST_DUE
         )
 
 
@@ -154,7 +155,7 @@ def _last_write_off_reason(statement) -> str:
         AuditEvent.objects.filter(
             object_type=statement._meta.label_lower,
             object_id=str(statement.pk),
-            action="statement.written_off",
+            action=AuditAction.STATEMENT_WRITTEN_OFF,
         )
         .values_list("reason", flat=True)
         .last()
@@ -162,7 +163,7 @@ def _last_write_off_reason(statement) -> str:
 
 
 def statement_write_off(
-    *, statement: DirectBillStatement, actor, reason: str, at=None
+    *, statement: DirectBillStatement, actor: Actor, reason: str, at=None
 ) -> DirectBillStatement:
     """What is still owed will not be collected: → written off, with the reason."""
     reason = (reason or "").strip()
@@ -179,7 +180,7 @@ def statement_write_off(
             actor=actor,
             target=T.WRITTEN_OFF,
             at=at,
-            action="statement.written_off",
+            action=AuditAction.STATEMENT_WRITTEN_OFF,
             reason=reason,
             after={"written_off_cents": locked.amount_cents - paid},
         )
@@ -191,10 +192,8 @@ def final_statement_issue(*, closure: Closure, at: dt.datetime) -> DirectBillSta
     nothing outstanding, Direct Bill closes with no invoice (returns None). Safe to
     run again: a closure already settled returns its statement."""
     with transaction.atomic():
-        closure = (
-            Closure.objects.select_for_update(of=("self",))
-            .select_related("account", "final_statement")
-            .get(pk=closure.pk)
+        closure = locked(
+            Closure.objects.select_related("account", "final_statement"), pk=closure.pk
         )
         outcome = closure.direct_bill_outcome
         if outcome in (
@@ -210,7 +209,7 @@ def final_statement_issue(*, closure: Closure, at: dt.datetime) -> DirectBillSta
                 f"Closure {closure.reference} is held until {closure.direct_bill_hold_from} "
                 "so unbilled calls can clear (rule E5)."
             )
-        direct_bill = DirectBill.objects.select_for_update().get(account=closure.account)
+        direct_bill = locked(DirectBill, account=closure.account)
         unbilled = unbilled_charges(direct_bill)
         total = unbilled_cents(direct_bill)
         statement = None
@@ -219,7 +218,8 @@ def final_statement_issue(*, closure: Closure, at: dt.datetime) -> DirectBillSta
                 direct_bill=direct_bill,
                 statement_date=today,
                 amount_cents=total,
-                due_date=add_calendar_days(today, FINAL_STATEMENT_DUE_DAYS),
+                # rule E5: the invoice is due FINAL_STATEMENT_DUE_DAYS (20) after its date.
+                due_date=add_calendar_days(today, settings.FINAL_STATEMENT_DUE_DAYS),
                 is_final=True,
                 status=T.ISSUED,
                 created_at=at,
@@ -233,8 +233,8 @@ def final_statement_issue(*, closure: Closure, at: dt.datetime) -> DirectBillSta
         direct_bill.closed_at = at
         direct_bill.save(update_fields=["closed_at"])
         audit_record(
-            actor="system",
-            action="closure.direct_bill_settled",
+            actor=SYSTEM,
+            action=AuditAction.CLOSURE_DIRECT_BILL_SETTLED,
             target=closure,
             before={"direct_bill_outcome": outcome},
             after={

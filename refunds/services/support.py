@@ -8,13 +8,16 @@ from django.utils import timezone
 
 from accounts.models import CustomerAccount, SupportNote
 from accounts.services import Activity, account_record_activity
-from portal.audit import audit_record
+from portal.actors import Actor
+from portal.audit import AuditAction, audit_record
+from portal.db import locked
+from portal.errors import Refused
 
 # A second click within this window is the same note or the same call, not a new one.
 DOUBLE_SUBMIT_WINDOW = dt.timedelta(minutes=1)
 
 
-class SupportRefused(Exception):
+class SupportRefused(Refused):
     """Nothing was written."""
 
 
@@ -25,7 +28,7 @@ def support_note_add(*, account: CustomerAccount, author, text: str, at=None) ->
         raise SupportRefused("A note needs some text.")
     at = at or timezone.now()
     with transaction.atomic():
-        account = CustomerAccount.objects.select_for_update().get(pk=account.pk)
+        account = locked(CustomerAccount, pk=account.pk)
         same = SupportNote.objects.filter(
             account=account, author=author, text=text, created_at__gte=at - DOUBLE_SUBMIT_WINDOW
         ).first()
@@ -34,7 +37,7 @@ def support_note_add(*, account: CustomerAccount, author, text: str, at=None) ->
         note = SupportNote.objects.create(account=account, author=author, created_at=at, text=text)
         audit_record(
             actor=author,
-            action="account.note_added",
+            action=AuditAction.ACCOUNT_NOTE_ADDED,
             target=account,
             after={"note": note.pk, "text": text},
             at=at,
@@ -42,12 +45,12 @@ def support_note_add(*, account: CustomerAccount, author, text: str, at=None) ->
     return note
 
 
-def support_contact_record(*, account: CustomerAccount, actor, at=None) -> bool:
+def support_contact_record(*, account: CustomerAccount, actor: Actor, at=None) -> bool:
     """Rule N2: the holder contacting support about the account is activity and
     restarts the 180 days. Returns False when this call was recorded already."""
     at = at or timezone.now()
     with transaction.atomic():
-        account = CustomerAccount.objects.select_for_update().get(pk=account.pk)
+        account = locked(CustomerAccount, pk=account.pk)
         if (
             account.last_activity_kind == Activity.SUPPORT_CONTACT
             and account.last_activity_at >= at - DOUBLE_SUBMIT_WINDOW
@@ -60,7 +63,7 @@ def support_contact_record(*, account: CustomerAccount, actor, at=None) -> bool:
         account_record_activity(account=account, kind=Activity.SUPPORT_CONTACT, at=at)
         audit_record(
             actor=actor,
-            action="account.support_contact",
+            action=AuditAction.ACCOUNT_SUPPORT_CONTACT,
             target=account,
             before=before,
             after={

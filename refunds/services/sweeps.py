@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import DirectBillStatement
+from portal.actors import SYSTEM
 from portal.business_calendar import add_calendar_days, business_date
 from portal.db import for_each_locked
 
@@ -65,5 +66,5 @@ def stale_checks_mark(*, now: dt.datetime | None = None) -> list[Refund]:
         issued_on__lte=issued_before,
     )
     return for_each_locked(
-        stale, lambda refund: refund_mark_stale(refund=refund, actor="system", at=now)
+        stale, lambda refund: refund_mark_stale(refund=refund, actor=SYSTEM, at=now)
     )

@@ -17,13 +17,15 @@ from django.utils import timezone
 
 from accounts.addresses import address_refusal, address_validate
 from accounts.selectors import current_address
-from portal.audit import audit_record
+from portal.actors import Actor
+from portal.audit import AuditAction, audit_record
 from portal.business_calendar import add_calendar_days, business_date
+from portal.db import locked
+from portal.errors import Refused
 from portal.money import format_cents
 
 from ..models import HolderNotice, Refund
 from ..states import allowed_next, can_move
-from .closure import CHECK_MAILED_WITHIN_DAYS
 from .notices import holder_notice_queue
 
 S = Refund.Status
@@ -36,7 +38,7 @@ HOLDER_NOTICE_ON = {
 }
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(Refused):
     """The move is not one SPEC §3 allows, or its details are wrong; nothing changed."""
 
 
@@ -72,14 +74,12 @@ def _required(value: str, what: str) -> str:
 
 
 def _lock(refund: Refund) -> Refund:
-    return (
-        Refund.objects.select_for_update(of=("self",))
-        .select_related("closure__account__holder")
-        .get(pk=refund.pk)
-    )
+    return locked(Refund.objects.select_related("closure__account__holder"), pk=refund.pk)
 
 
-def _apply(locked: Refund, *, actor, target: str, at, reason: str = "", changes=None) -> Refund:
+def _apply(
+    locked: Refund, *, actor: Actor, target: str, at, reason: str = "", changes=None
+) -> Refund:
     """Save the move on a refund locked by the caller and write its audit row."""
     changes = changes or {}
     if not can_move(locked.method, locked.status, target):
@@ -93,7 +93,7 @@ def _apply(locked: Refund, *, actor, target: str, at, reason: str = "", changes=
     locked.save(update_fields=["status", "status_changed_at", "status_reason", *changes])
     audit_record(
         actor=actor,
-        action=f"refund.{target}",
+        action=AuditAction(f"refund.{target}"),
         target=locked,
         before=before,
         after={"status": target, **changes},
@@ -125,7 +125,7 @@ def _already_done(locked: Refund, target: str, reason: str, changes: dict) -> bo
     return True
 
 
-def _move(*, refund, actor, target, at=None, reason="", changes=None, check=None) -> Refund:
+def _move(*, refund, actor: Actor, target, at=None, reason="", changes=None, check=None) -> Refund:
     at = at or timezone.now()
     changes = changes or {}
     with transaction.atomic():
@@ -138,7 +138,7 @@ def _move(*, refund, actor, target, at=None, reason="", changes=None, check=None
 
 
 def refund_mark_issued(
-    *, refund: Refund, actor, check_number: str, issued_on: dt.date | None = None, at=None
+    *, refund: Refund, actor: Actor, check_number: str, issued_on: dt.date | None = None, at=None
 ) -> Refund:
     """A refund check is printed: pending → issued, with its number (unique) and date."""
     check_number = _required(check_number, "A check number")
@@ -168,7 +168,7 @@ def refund_mark_issued(
         ) from exc
 
 
-def refund_mark_mailed(*, refund: Refund, actor, mailed_on: dt.date | None = None, at=None):
+def refund_mark_mailed(*, refund: Refund, actor: Actor, mailed_on: dt.date | None = None, at=None):
     """An issued check goes in the mail: issued → mailed, with the mail date."""
     at = at or timezone.now()
     mailed_on = mailed_on or business_date(at)
@@ -190,7 +190,7 @@ def refund_mark_mailed(*, refund: Refund, actor, mailed_on: dt.date | None = Non
     )
 
 
-def refund_mark_cashed(*, refund: Refund, actor, cleared_on: dt.date | None = None, at=None):
+def refund_mark_cashed(*, refund: Refund, actor: Actor, cleared_on: dt.date | None = None, at=None):
     """The bank cleared the check: mailed → cashed, with the cleared date."""
     at = at or timezone.now()
     return _move(
@@ -202,13 +202,13 @@ def refund_mark_cashed(*, refund: Refund, actor, cleared_on: dt.date | None = No
     )
 
 
-def refund_mark_returned(*, refund: Refund, actor, reason: str, at=None) -> Refund:
+def refund_mark_returned(*, refund: Refund, actor: Actor, reason: str, at=None) -> Refund:
     """The post office sent the check back: issued or mailed → returned (why)."""
     reason = _required(reason, "The reason the check came back")
     return _move(refund=refund, actor=actor, target=S.RETURNED, at=at, reason=reason)
 
 
-def refund_void(*, refund: Refund, actor, reason: str, at=None) -> Refund:
+def refund_void(*, refund: Refund, actor: Actor, reason: str, at=None) -> Refund:
     """A check that will never be cashed: → void (why). The money is not refunded by
     it; reissue instead when the holder is still owed."""
     reason = _required(reason, "The reason for voiding the check")
@@ -216,7 +216,7 @@ def refund_void(*, refund: Refund, actor, reason: str, at=None) -> Refund:
 
 
 def card_refund_mark_submitted(
-    *, refund: Refund, actor, processor_reference: str, at=None
+    *, refund: Refund, actor: Actor, processor_reference: str, at=None
 ) -> Refund:
     """The card refund is sent to the processor: pending → submitted (reference)."""
     processor_reference = _required(processor_reference, "The processor reference")
@@ -229,12 +229,12 @@ def card_refund_mark_submitted(
     )
 
 
-def card_refund_mark_settled(*, refund: Refund, actor, at=None) -> Refund:
+def card_refund_mark_settled(*, refund: Refund, actor: Actor, at=None) -> Refund:
     """The processor confirms the money went back to the card: submitted → settled."""
     return _move(refund=refund, actor=actor, target=S.SETTLED, at=at)
 
 
-def refund_mark_stale(*, refund: Refund, actor, at=None) -> Refund:
+def refund_mark_stale(*, refund: Refund, actor: Actor, at=None) -> Refund:
     """An uncashed check goes stale `STALE_CHECK_DAYS` (180) days after issue."""
 
     def old_enough(locked, at):
@@ -248,7 +248,9 @@ def refund_mark_stale(*, refund: Refund, actor, at=None) -> Refund:
     return _move(refund=refund, actor=actor, target=S.STALE, at=at, check=old_enough)
 
 
-def refund_mark_escheated(*, refund: Refund, actor, report_reference: str, at=None) -> Refund:
+def refund_mark_escheated(
+    *, refund: Refund, actor: Actor, report_reference: str, at=None
+) -> Refund:
     """A stale check's money is remitted to the state as unclaimed property:
     stale → escheated, with the report reference (SPEC §3, B6)."""
     report_reference = _required(report_reference, "The unclaimed property report reference")
@@ -271,7 +273,9 @@ def _address_of(refund: Refund) -> dict:
     }
 
 
-def _replacement_check(*, old: Refund, actor, address: dict | None, at, reason: str) -> Refund:
+def _replacement_check(
+    *, old: Refund, actor: Actor, address: dict | None, at, reason: str
+) -> Refund:
     """A new pending check for the same amount that points at the refund it replaces;
     to be mailed within 21 days, like any refund check (rule E4)."""
     holder = old.closure.account.holder
@@ -285,7 +289,7 @@ def _replacement_check(*, old: Refund, actor, address: dict | None, at, reason: 
         created_at=at,
         status_changed_at=at,
         status_reason=reason,
-        due_date=add_calendar_days(business_date(at), CHECK_MAILED_WITHIN_DAYS),
+        due_date=add_calendar_days(business_date(at), settings.CHECK_MAILED_WITHIN_DAYS),
         # No deliverable address on record: staff must find one (rule N4).
         needs_review=not address,
         payee_name=old.payee_name or holder.get_full_name() or holder.email,
@@ -297,7 +301,7 @@ def _replacement_check(*, old: Refund, actor, address: dict | None, at, reason: 
     )
     audit_record(
         actor=actor,
-        action="refund.created",
+        action=AuditAction.REFUND_CREATED,
         target=check,
         after={
             "method": check.method,
@@ -317,7 +321,7 @@ def _replacement_check(*, old: Refund, actor, address: dict | None, at, reason: 
 def refund_reissue(
     *,
     refund: Refund,
-    actor,
+    actor: Actor,
     line1: str,
     city: str,
     state: str,
@@ -350,7 +354,7 @@ def refund_reissue(
         return _replacement_check(old=old, actor=actor, address=address, at=at, reason=reason)
 
 
-def card_refund_fail(*, refund: Refund, actor, reason: str, at=None) -> Refund:
+def card_refund_fail(*, refund: Refund, actor: Actor, reason: str, at=None) -> Refund:
     """The card refund failed: → failed (why), and a refund check replaces it, to the
     address on record (SPEC §3). Returns the new check; without an address on record
     it is flagged for staff review."""

@@ -6,6 +6,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
+from portal.actors import SYSTEM
 from refunds.services import closure_confirm
 from tests.factories import PASSWORD, AdvanceConnectFactory, LedgerEntryFactory, UserFactory
 
@@ -96,7 +97,7 @@ def test_the_refund_status_limits_count_the_visitor_behind_the_proxy(client):
     """The portal's own limits use the same client-IP function as sign-in."""
     ac = AdvanceConnectFactory(account__holder__last_name="Okafor")
     LedgerEntryFactory(advance_connect=ac, by_moneygram=True, amount_cents=3300)
-    closure = closure_confirm(account=ac.account, actor=None)
+    closure = closure_confirm(account=ac.account, actor=SYSTEM)
 
     def look_up(reference, visitor):
         return client.post(

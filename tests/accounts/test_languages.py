@@ -11,8 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from refunds.models import InactivityNotice
-from refunds.tasks import inactivity_notice_send
+from refunds.services.inactivity import inactivity_notice_email, inactivity_notices_send
 from tests.factories import PASSWORD, CustomerAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,16 +99,13 @@ def test_the_back_office_stays_in_english_for_a_spanish_reader(client):
 
 
 def test_a_daily_job_email_is_written_in_the_holder_language():
-    account = CustomerAccountFactory(new_mexico=True, holder__language="es")
     now = dt.datetime(2026, 7, 30, 15, 0, tzinfo=dt.timezone.utc)
-    notice = InactivityNotice.objects.create(
-        account=account,
-        days_before=30,
-        inactive_since=now - dt.timedelta(days=150),
-        closes_on=dt.date(2026, 8, 29),
-        created_at=now,
+    account = CustomerAccountFactory(
+        new_mexico=True, holder__language="es", last_activity_at=now - dt.timedelta(days=150)
     )
-    inactivity_notice_send.call(notice_id=notice.pk)
+    (notice,) = inactivity_notices_send(now=now)
+    inactivity_notice_email(notice_id=notice.pk, at=now)
+    assert notice.account == account
     (email,) = mail.outbox
     assert "Su cuenta se cerrará el 29 de agosto de 2026 si no la usa" in email.subject
     assert "sábado, 29 de agosto de 2026" in email.body

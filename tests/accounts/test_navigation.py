@@ -1,3 +1,6 @@
+"""The way to Delete Account (rule S1): the menu at the top right, My Settings, and the
+bottom bar whose last item is Security."""
+
 import re
 
 import pytest

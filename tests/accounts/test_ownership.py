@@ -1,4 +1,4 @@
-"""A holder sees and changes only their own account (SPEC §5): every holder URL that takes
+"""A holder sees and changes only their own account (rule S5.own): every holder URL that takes
 an id answers 404 for another holder's object, and changes nothing."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""New addresses given without signing in, in the back office (rule B3; SPEC §5): Support
+"""New addresses given without signing in, in the back office (rules B3, S5.roles): Support
 sees them waiting on the holder's page; only Refund operations approve one after a call,
 and who, when and why go to the audit trail."""
 

@@ -1,9 +1,9 @@
-"""SPEC §5 on PostgreSQL: the app's own login may only INSERT and SELECT on the audit trail.
+"""Rule S5.audit on PostgreSQL: the app's own login may only INSERT and SELECT on the audit trail.
 
-The suite itself connects as the role that owns the tables (in CI `portal_owner`, made by
-`create_db_roles`; locally whoever DATABASE_URL names). These tests apply the app role's
-grants to the test database with that same command, then log in as the app role for real
-(a second connection, not SET ROLE) and try what someone holding the app's login would.
+In CI the whole suite runs logged in as the app role (tests/conftest.py); locally it runs
+as whoever DATABASE_URL names, and these tests first apply the app role's grants with
+`create_db_roles`. Either way they log in as the app role for real (a second connection,
+not SET ROLE) and try what someone holding the app's login would.
 """
 
 import io
@@ -16,21 +16,23 @@ from django.db import connection
 
 from portal.models import AuditEvent
 from refunds.services import transitions as t
+from tests import helpers
 from tests.factories import UserFactory
 from tests.factories.refunds import RefundFactory
-from tests.helpers import postgres_only
+from tests.helpers import postgres_only, running_as_app_role
 
 pytestmark = [*postgres_only, pytest.mark.django_db(transaction=True)]
 
-APP_ROLE = "portal_app"
+APP_ROLE = helpers.APP_ROLE or "portal_app"
 TRIGGER = "portal_auditevent_append_only"
 
 
 @pytest.fixture
 def app_login():
     """A connection logged in as the app role, with the grants `create_db_roles` gives."""
-    owner = connection.settings_dict["USER"]
-    call_command("create_db_roles", owner=owner, app=APP_ROLE, stdout=io.StringIO())
+    if not running_as_app_role():
+        owner = connection.settings_dict["USER"]
+        call_command("create_db_roles", owner=owner, app=APP_ROLE, stdout=io.StringIO())
     clerk = UserFactory(staff=True)
     t.refund_mark_issued(refund=RefundFactory(), actor=clerk, check_number="9301")
     settings_dict = connection.settings_dict
@@ -78,3 +80,10 @@ def test_the_app_role_can_read_and_append(app_login):
     assert AuditEvent.objects.filter(action="test.append").count() == 1
     # and it works with the rest of the portal's tables as usual
     app_login.execute("UPDATE refunds_refund SET status = status")
+
+
+@pytest.mark.skipif(not helpers.APP_ROLE, reason="PORTAL_TEST_APP_ROLE is not set (CI sets it)")
+def test_the_suite_itself_runs_as_the_app_role():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone()[0] == APP_ROLE

@@ -1,4 +1,4 @@
-"""SPEC §5: the audit trail is append-only and tamper-evident, even to the database login."""
+"""Rule S5.audit: the audit trail is append-only and tamper-evident, even to the database login."""
 
 import datetime as dt
 import hashlib
@@ -16,10 +16,11 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from portal.actors import SYSTEM
 from portal.audit import (
     GENESIS,
-    KEYED_CHAIN_STARTED,
     UNKEYED,
+    AuditAction,
     audit_chain_close_unkeyed,
     audit_checkpoint_write,
     audit_keys,
@@ -29,7 +30,7 @@ from portal.models import AuditEvent
 from refunds.services import transitions as t
 from tests.factories import UserFactory
 from tests.factories.refunds import RefundFactory
-from tests.helpers import manage_in_production
+from tests.helpers import execute_as_owner, manage_in_production
 
 pytestmark = pytest.mark.django_db
 
@@ -92,10 +93,10 @@ def _behind_the_apps_back(sql, params):
         if connection.vendor == "postgresql":
             # Run the deferred foreign key checks first: ALTER TABLE waits for none.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE portal_auditevent DISABLE TRIGGER {TRIGGER}")
-        cursor.execute(sql, params)
+            execute_as_owner(cursor, f"ALTER TABLE portal_auditevent DISABLE TRIGGER {TRIGGER}")
+        execute_as_owner(cursor, sql, params)
         if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE portal_auditevent ENABLE TRIGGER {TRIGGER}")
+            execute_as_owner(cursor, f"ALTER TABLE portal_auditevent ENABLE TRIGGER {TRIGGER}")
 
 
 def _rewrite(events, *, after, key_id, keys):
@@ -132,7 +133,7 @@ def test_a_row_edited_behind_the_apps_back_is_reported(trail):
     ids=["hmac-with-a-wrong-key", "plain-sha256"],
 )
 def test_a_chain_recomputed_without_the_key_is_reported(trail, key_id, keys):
-    """SPEC §5: a rewritten row whose chain was recomputed (HMAC with a wrong key, or plain
+    """Rule S5.audit: a rewritten row whose chain was recomputed (HMAC with a wrong key, or plain
     SHA-256 as before keys existed) is reported, and the checkpoint no longer holds."""
     checkpoint()
     _rewrite(trail[2:], after={"status": "cashed"}, key_id=key_id, keys=keys)
@@ -292,9 +293,9 @@ def _unkeyed_entries(count):
 def test_unkeyed_entries_before_the_migration_marker_verify(db):
     _unkeyed_entries(3)
     audit_chain_close_unkeyed(event_model=AuditEvent, at=timezone.now())
-    t.refund_mark_issued(refund=RefundFactory(), actor="system", check_number="9201")
+    t.refund_mark_issued(refund=RefundFactory(), actor=SYSTEM, check_number="9201")
     checkpoint()
-    marker = AuditEvent.objects.get(action=KEYED_CHAIN_STARTED)
+    marker = AuditEvent.objects.get(action=AuditAction.KEYED_CHAIN_STARTED)
     assert marker.after == {"unkeyed_entries": 3}
     assert marker.key_id == "dev"
     assert verify().startswith("Audit trail intact, 5 events")
@@ -302,7 +303,7 @@ def test_unkeyed_entries_before_the_migration_marker_verify(db):
 
 def test_unkeyed_entries_without_the_marker_are_reported(db):
     _unkeyed_entries(2)
-    t.refund_mark_issued(refund=RefundFactory(), actor="system", check_number="9202")
+    t.refund_mark_issued(refund=RefundFactory(), actor=SYSTEM, check_number="9202")
     keyed = AuditEvent.objects.last()
     assert problems()[0] == (
         f"Event {keyed.pk} (entry 3 in order): no keyed marker vouches for the 2 before it."
@@ -360,7 +361,7 @@ def test_postgresql_refuses_update_and_delete_whoever_asks(trail, sql):
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
-        cursor.execute(sql)
+        execute_as_owner(cursor, sql)
     assert AuditEvent.objects.count() == 4
 
 

@@ -1,4 +1,4 @@
-"""Exports for auditors (SPEC §5): the right rows for the dates, money in dollars,
+"""Exports for auditors (rule S5.exports): the right rows for the dates, money in dollars,
 formulas defused, CSV and XLSX, and every export on record."""
 
 import csv
@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from portal.business_calendar import business_date
 from portal.models import AuditEvent
+from portal.money import cents_to_decimal
 from refunds.exporters import EXPORTERS
-from refunds.exporters.base import cents_to_dollars, escape_formula
+from refunds.exporters.base import csv_stream, escape_formula
 from refunds.models import ExportRun, Refund
 from refunds.roles import AUDITOR, SUPPORT
 from tests.factories.refunds import ClosureFactory, FinalStatementFactory, RefundFactory
@@ -64,14 +65,10 @@ def test_cells_that_a_spreadsheet_would_run_as_formulas_are_defused():
     assert escape_formula("Okafor") == "Okafor"
 
 
-def test_money_is_written_from_cents():
-    assert [cents_to_dollars(c) for c in (0, 5, 4250, 123456789, -105)] == [
-        "0.00",
-        "0.05",
-        "42.50",
-        "1234567.89",
-        "-1.05",
-    ]
+def test_money_is_written_from_cents_and_a_negative_amount_stays_a_number():
+    amounts = [[cents_to_decimal(c)] for c in (0, 5, 4250, 123456789, -105)]
+    text = "".join(csv_stream(["Amount"], amounts)).removeprefix("\ufeff")
+    assert text.splitlines() == ["Amount", "0.00", "0.05", "42.50", "1234567.89", "-1.05"]
 
 
 def test_the_check_register_lists_checks_issued_in_the_range(auditor):
@@ -148,7 +145,7 @@ def test_closures_final_statements_and_the_audit_trail_export(auditor):
     trail = csv_rows(export(auditor, "audit_trail"))
     assert [row["Action"] for row in trail] == ["export.closures", "export.final_statements"]
     assert trail[0]["After"].startswith('{"export": "closures"')
-    assert {row["Key id"] for row in trail} == {"dev"}  # SPEC §5: auditors verify per key
+    assert {row["Key id"] for row in trail} == {"dev"}  # rule S5.audit: verified per key
 
 
 def test_xlsx_has_the_same_rows_money_as_numbers_and_no_formulas(auditor):

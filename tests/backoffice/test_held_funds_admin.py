@@ -1,4 +1,4 @@
-"""Held funds in the back office (rules N4, N5, B6; SPEC §5): Refund operations hold a
+"""Held funds in the back office (rules N4, N5, B6, S5.roles): Refund operations hold a
 check's money, record the owner notice and the final disposition, and send the money
 to an address the holder gives; Support and Auditors see it all and change nothing."""
 
@@ -124,7 +124,7 @@ def test_the_page_is_read_only_and_shows_who_did_what(clerk):
     assert page.status_code == 200
     assert b'name="amount_cents"' not in page.content and b'name="status"' not in page.content
     text = page.content.decode()
-    assert "held funds created" in text and "No forwarding address" in text
+    assert "<td>Funds held</td>" in text and "No forwarding address" in text
     assert "1200 E 6TH ST, AUSTIN TX 78702" in text  # where the check went
     for label in LABELS:
         assert label in page.content

@@ -1,4 +1,4 @@
-"""Exports of held funds (SPEC §5, rule N4) and the unclaimed property report (rule B6):
+"""Exports of held funds (rules S5.exports, N4) and the unclaimed property report (rule B6):
 the right rows for the dates, owner by owner, money in dollars, formulas defused."""
 
 import datetime as dt
@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from portal.actors import SYSTEM
 from portal.business_calendar import business_date
 from refunds.models import ExportRun, HeldFunds, Refund
 from refunds.roles import AUDITOR
@@ -182,7 +183,7 @@ def test_a_check_escheated_late_in_the_evening_counts_on_that_business_day(audit
     stale = refund_in(Refund.Method.CHECK, Refund.Status.STALE)
     # 03:30 UTC on 10 March 2027 is 22:30 on 9 March in Chicago (CDT, UTC-5)
     evening = dt.datetime(2027, 3, 10, 3, 30, tzinfo=dt.timezone.utc)
-    refund_mark_escheated(refund=stale, actor=None, report_reference="TX-UP-2027-7", at=evening)
+    refund_mark_escheated(refund=stale, actor=SYSTEM, report_reference="TX-UP-2027-7", at=evening)
     day = dt.date(2027, 3, 9)
     rows = csv_rows(export(auditor, "unclaimed_property", date_from=day, date_to=day))
     assert [(row["Remitted"], row["Unclaimed property report"]) for row in rows] == [

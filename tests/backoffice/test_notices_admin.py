@@ -1,5 +1,5 @@
 """Staff see which emails to holders went out and which failed, and the background
-tasks that failed (E9, N3; SPEC §5): every role reads them, nobody edits them."""
+tasks that failed (E9, N3, S5.roles): every role reads them, nobody edits them."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""SPEC §5: each staff role can do exactly what it is for, and is refused the rest."""
+"""Rule S5.roles: each staff role can do exactly what it is for, and is refused the rest."""
 
 import pytest
 from django.contrib import admin
@@ -9,7 +9,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts.models import CustomerAccount, DirectBillStatement, SupportNote
-from portal.audit import audit_record
+from portal.actors import SYSTEM
+from portal.audit import AuditAction, audit_record
 from portal.models import AuditEvent
 from refunds.models import AddressChangeRequest, Closure, HeldFunds, Refund
 from refunds.roles import AUDITED_APPS, AUDITOR, HOLDER_FILE, REFUND_OPERATIONS, SUPPORT
@@ -150,7 +151,9 @@ def test_not_even_a_superuser_adds_changes_or_deletes_an_audit_event(signed_in, 
 
 def _an_event():
     with transaction.atomic():
-        return audit_record(actor="system", action="test", target=RefundFactory())
+        return audit_record(
+            actor=SYSTEM, action=AuditAction.ACCOUNT_NOTE_ADDED, target=RefundFactory()
+        )
 
 
 def test_support_sees_no_buttons_that_move_money(signed_in, sample):

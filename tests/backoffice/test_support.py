@@ -1,4 +1,4 @@
-"""Support (SPEC §5): find a holder with one search box, see the whole file on one page,
+"""Support (rule S5.roles): find a holder with one search box, see the whole file on one page,
 add notes, record that the holder called (activity, rule N2)."""
 
 import datetime as dt

@@ -1,5 +1,6 @@
-"""The back office in a real browser (SPEC §3, §5): refund operations take a check from
-printing to a reissue at a corrected address; the auditor exports the check register."""
+"""The back office in a real browser (SPEC §3, rules S5.roles, S5.exports): refund
+operations take a check from printing to a reissue at a corrected address; the auditor
+exports the check register."""
 
 import csv
 
@@ -9,6 +10,7 @@ from playwright.sync_api import expect
 
 from accounts.demo import DEMO_TOTP_SECRET
 from accounts.models import CustomerAccount, User
+from portal.actors import SYSTEM
 from portal.business_calendar import business_date
 from refunds.models import Refund
 from refunds.roles import assign_demo_roles
@@ -50,7 +52,7 @@ def test_a_check_goes_from_printing_to_a_corrected_address_and_into_the_register
     demo, page, live_server, staff_sign_in, tmp_path
 ):
     assign_demo_roles()
-    closure = closure_confirm(account=check_holder_account(), actor="system")
+    closure = closure_confirm(account=check_holder_account(), actor=SYSTEM)
     check = closure.refunds.get()
     assert check.method == Refund.Method.CHECK
     today = business_date(timezone.now()).isoformat()

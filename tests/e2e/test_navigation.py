@@ -1,3 +1,5 @@
+"""The way to Delete Account on a phone and by keyboard alone (rule S1)."""
+
 import pytest
 from playwright.sync_api import expect
 

@@ -3,10 +3,12 @@
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from portal.actors import SYSTEM
 from refunds.gateway import FakeCardGateway
 from refunds.models import HeldFunds, Refund
 from refunds.services import card_refunds as card_refund_service
@@ -21,9 +23,9 @@ def card_closure(token="tok_visa_ok", capture=None, address=True):
     ac = AdvanceConnectFactory(**({} if address else {"account__address": False}))
     LedgerEntryFactory(advance_connect=ac, amount_cents=4250, processor_token=token)
     if capture is None:
-        return closure_confirm(account=ac.account, actor=None)
+        return closure_confirm(account=ac.account, actor=SYSTEM)
     with capture(execute=True):
-        return closure_confirm(account=ac.account, actor=None)
+        return closure_confirm(account=ac.account, actor=SYSTEM)
 
 
 def test_a_card_refund_is_submitted_after_the_closure_commits(
@@ -86,7 +88,7 @@ def test_temporary_errors_are_retried_with_backoff_then_flagged(monkeypatch):
     while refund.next_attempt_at is not None:
         at = refund.next_attempt_at
         refund = card_refund_submit(refund_id=refund.pk, now=at)
-    assert refund.submit_attempts == card_refund_service.MAX_SUBMIT_ATTEMPTS
+    assert refund.submit_attempts == settings.CARD_REFUND_MAX_ATTEMPTS
     assert refund.needs_review is True
     assert refund.status == Refund.Status.PENDING
     assert "unavailable" in refund.last_error

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.addresses import address_validate
+from portal.actors import SYSTEM
 from portal.models import AuditEvent
 from refunds.models import AddressChangeRequest, HeldFunds, Refund
 from refunds.services import closure_confirm
@@ -50,10 +51,10 @@ def returned_check(django_capture_on_commit_callbacks):
     ac = AdvanceConnectFactory(account__holder__last_name="Okafor")
     LedgerEntryFactory(advance_connect=ac, by_mail=True, amount_cents=6150)
     with django_capture_on_commit_callbacks(execute=True):
-        check = closure_confirm(account=ac.account, actor=None).refunds.get()
-        check = refund_mark_issued(refund=check, actor=None, check_number="500123")
-        check = refund_mark_mailed(refund=check, actor=None)
-        check = refund_mark_returned(refund=check, actor=None, reason="Moved, left no address")
+        check = closure_confirm(account=ac.account, actor=SYSTEM).refunds.get()
+        check = refund_mark_issued(refund=check, actor=SYSTEM, check_number="500123")
+        check = refund_mark_mailed(refund=check, actor=SYSTEM)
+        check = refund_mark_returned(refund=check, actor=SYSTEM, reason="Moved, left no address")
     return check
 
 
@@ -225,7 +226,7 @@ def test_held_funds_go_through_the_same_confirmation(
 ):
     """Rule N5 with B3: a payout of held funds to a new address waits for the link too."""
     held = held_funds_from_refund(
-        refund=returned_check, actor=None, reason="Returned twice; no new address"
+        refund=returned_check, actor=SYSTEM, reason="Returned twice; no new address"
     )
     assert (held.amount_cents, held.status) == (6150, HeldFunds.Status.HELD)
     returned_check.refresh_from_db()
@@ -252,11 +253,16 @@ def test_a_line_that_is_not_an_address_is_refused_and_nothing_is_written(
     """Rules B3, D2: a nonsense first line gets a plain message; no request, no email."""
     look_up(client, returned_check.closure)
     emails_before = len(mail.outbox)
-    for nonsense in ("asdf", "N/A", "12345", "!!!"):
+    for nonsense, message in [
+        ("asdf", "Enter the street address with its number"),
+        ("N/A", "Enter the street address with its number"),
+        ("12345", "Enter the street address with its number"),
+        ("!!!", "Use only letters, numbers, spaces and"),
+    ]:
         with django_capture_on_commit_callbacks(execute=True):
             response = claim(client, {**NEW_ADDRESS, "line1": nonsense})
         assert response.status_code == 200
-        assert "Enter the street address with its number" in response.content.decode()
+        assert message in response.content.decode()
     assert not AddressChangeRequest.objects.exists()
     assert len(mail.outbox) == emails_before
     assert not Refund.objects.filter(replaces=returned_check).exists()
@@ -272,19 +278,19 @@ def test_a_check_address_must_have_a_street_line_whoever_gives_it(returned_check
 
 
 def test_held_funds_with_a_recorded_disposition(returned_check):
-    held = held_funds_from_refund(refund=returned_check, actor=None, reason="Undeliverable")
+    held = held_funds_from_refund(refund=returned_check, actor=SYSTEM, reason="Undeliverable")
     with pytest.raises(HeldFundsRefused, match="owner notice"):
         held_funds_record_disposition(
             held_funds=held,
-            actor=None,
+            actor=SYSTEM,
             remitted_on=dt.date(2027, 11, 1),
             state="TX",
             report_reference="TX-UP-2027-0042",
         )
-    held_funds_record_owner_notice(held_funds=held, actor=None, mailed_on=dt.date(2027, 8, 15))
+    held_funds_record_owner_notice(held_funds=held, actor=SYSTEM, mailed_on=dt.date(2027, 8, 15))
     held = held_funds_record_disposition(
         held_funds=held,
-        actor=None,
+        actor=SYSTEM,
         remitted_on=dt.date(2027, 11, 1),
         state="TX",
         report_reference="TX-UP-2027-0042",
@@ -294,16 +300,16 @@ def test_held_funds_with_a_recorded_disposition(returned_check):
     assert AuditEvent.objects.filter(action="held_funds.remitted").count() == 1
     # After final disposition the holder can no longer claim it here.
     with pytest.raises(HeldFundsRefused, match="unclaimed property"):
-        held_funds_claim(held_funds=held, actor=None, address=NEW_ADDRESS)
+        held_funds_claim(held_funds=held, actor=SYSTEM, address=NEW_ADDRESS)
 
 
 def test_new_mexico_wants_the_owner_notice_60_to_120_days_before(returned_check):
-    held = held_funds_from_refund(refund=returned_check, actor=None, reason="Undeliverable")
-    held_funds_record_owner_notice(held_funds=held, actor=None, mailed_on=dt.date(2027, 10, 1))
+    held = held_funds_from_refund(refund=returned_check, actor=SYSTEM, reason="Undeliverable")
+    held_funds_record_owner_notice(held_funds=held, actor=SYSTEM, mailed_on=dt.date(2027, 10, 1))
     with pytest.raises(HeldFundsRefused, match="60 to 120 days"):
         held_funds_record_disposition(
             held_funds=held,
-            actor=None,
+            actor=SYSTEM,
             remitted_on=dt.date(2027, 11, 1),
             state="NM",
             report_reference="NM-UP-1",
@@ -313,9 +319,9 @@ def test_new_mexico_wants_the_owner_notice_60_to_120_days_before(returned_check)
 
 
 def test_held_funds_are_not_sent_to_an_address_a_check_cannot_carry(returned_check):
-    held = held_funds_from_refund(refund=returned_check, actor=None, reason="Undeliverable")
+    held = held_funds_from_refund(refund=returned_check, actor=SYSTEM, reason="Undeliverable")
     with pytest.raises(HeldFundsRefused, match="Enter a U.S. state or territory"):
-        held_funds_claim(held_funds=held, actor=None, address={**NEW_ADDRESS, "state": "XX"})
+        held_funds_claim(held_funds=held, actor=SYSTEM, address={**NEW_ADDRESS, "state": "XX"})
     held.refresh_from_db()
     assert held.status == HeldFunds.Status.HELD
     assert not Refund.objects.filter(replaces=returned_check).exists()

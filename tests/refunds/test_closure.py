@@ -17,6 +17,7 @@ from accounts.models import (
 )
 from accounts.selectors import advance_connect_summary
 from accounts.services import AccountClosed, call_charge_post
+from portal.actors import SYSTEM
 from portal.models import AuditEvent
 from refunds.models import Closure, Refund
 from refunds.services import closure_confirm, closure_plan
@@ -82,7 +83,7 @@ def test_card_holder_gets_the_whole_remaining_balance_back_on_the_card():
     # rule E4: online card -> card refund of all that is left, due in 3 business days.
     refund = closure.refunds.get()
     assert refund.method == Refund.Method.CARD
-    assert refund.amount_cents == 3830
+    assert refund.amount_cents == 3830  # rule B4: the whole $38.30, no fee taken
     assert refund.status == Refund.Status.PENDING
     assert (refund.card_brand, refund.card_last4) == ("Visa", "4242")
     assert refund.due_date == dt.date(2026, 11, 19)  # Thursday
@@ -93,14 +94,14 @@ def test_card_holder_gets_the_whole_remaining_balance_back_on_the_card():
 
 def test_unsettled_charges_older_than_a_day_are_deducted_too():
     ac = prepaid(deposits=[(2000, None, 20)], unsettled=[(300, 30), (200, 2)])
-    closure = closure_confirm(account=ac.account, actor=None, at=NOW)
+    closure = closure_confirm(account=ac.account, actor=SYSTEM, at=NOW)
     assert closure.deducted_cents == 500
     assert closure.refunds.get().amount_cents == 1500
 
 
 def test_charges_larger_than_the_balance_mean_no_refund_and_a_recorded_shortfall():
     ac = prepaid(deposits=[(500, None, 20)], unsettled=[(450, 3), (300, 1)])
-    closure = closure_confirm(account=ac.account, actor=None, at=NOW)
+    closure = closure_confirm(account=ac.account, actor=SYSTEM, at=NOW)
     assert closure.refund_cents == 0
     assert closure.shortfall_cents == 250
     assert not closure.refunds.exists()
@@ -112,7 +113,7 @@ def test_charges_larger_than_the_balance_mean_no_refund_and_a_recorded_shortfall
 
 def test_zero_balance_closes_with_no_refund():
     ac = prepaid(deposits=[(1000, None, 20)], settled=[1000])
-    closure = closure_confirm(account=ac.account, actor=None, at=NOW)
+    closure = closure_confirm(account=ac.account, actor=SYSTEM, at=NOW)
     assert (closure.refund_cents, closure.shortfall_cents) == (0, 0)
     assert not Refund.objects.exists()
 
@@ -129,7 +130,7 @@ def test_zero_balance_closes_with_no_refund():
 def test_the_most_recent_deposit_decides_the_method(trait, method):
     earlier = "by_mail" if trait is None else None
     ac = prepaid(deposits=[(1000, earlier, 40), (1000, trait, 10)])
-    refund = closure_confirm(account=ac.account, actor=None, at=NOW).refunds.get()
+    refund = closure_confirm(account=ac.account, actor=SYSTEM, at=NOW).refunds.get()
     assert refund.method == method
     assert refund.amount_cents == 2000
     if method == Refund.Method.CHECK:
@@ -141,7 +142,7 @@ def test_the_most_recent_deposit_decides_the_method(trait, method):
 
 def test_a_card_deposit_after_earlier_mail_deposits_goes_back_to_the_card():
     ac = prepaid(deposits=[(3000, "by_mail", 60), (2000, "by_mail", 30), (500, None, 2)])
-    refund = closure_confirm(account=ac.account, actor=None, at=NOW).refunds.get()
+    refund = closure_confirm(account=ac.account, actor=SYSTEM, at=NOW).refunds.get()
     assert refund.method == Refund.Method.CARD
     assert refund.amount_cents == 5500
 
@@ -151,7 +152,7 @@ def test_no_deposit_at_all_means_a_check_flagged_for_review():
     LedgerEntryFactory(
         advance_connect=ac, kind=LedgerEntry.Kind.SHORTFALL, method="", amount_cents=700
     )
-    refund = closure_confirm(account=ac.account, actor=None, at=NOW).refunds.get()
+    refund = closure_confirm(account=ac.account, actor=SYSTEM, at=NOW).refunds.get()
     assert refund.method == Refund.Method.CHECK
     assert refund.needs_review is True
 
@@ -168,15 +169,16 @@ def test_no_deposit_at_all_means_a_check_flagged_for_review():
     ],
 )
 def test_card_due_date_skips_weekends_and_federal_reserve_holidays(closed_at, due):
+    """Rules E4, S0: business days skip Federal Reserve holidays, counted in Chicago."""
     ac = prepaid(deposits=[(1000, None, 5)], at=closed_at)
-    refund = closure_confirm(account=ac.account, actor=None, at=closed_at).refunds.get()
+    refund = closure_confirm(account=ac.account, actor=SYSTEM, at=closed_at).refunds.get()
     assert refund.due_date == due
 
 
 def test_direct_bill_only_is_held_seven_to_ten_days_with_no_refund():
     direct_bill = DirectBillFactory()
     DirectBillChargeFactory(direct_bill=direct_bill, amount_cents=640)
-    closure = closure_confirm(account=direct_bill.account, actor=None, at=NOW)
+    closure = closure_confirm(account=direct_bill.account, actor=SYSTEM, at=NOW)
     # rule E5
     assert closure.direct_bill_outcome == Closure.DirectBillOutcome.HELD
     assert closure.direct_bill_hold_from == dt.date(2026, 11, 23)
@@ -190,7 +192,7 @@ def test_video_sessions_in_the_future_are_voided_and_past_ones_left_alone():
     later = VideoSessionFactory(account=account, starts_at=NOW + dt.timedelta(days=9))
     past = VideoSessionFactory(account=account, past=True, starts_at=NOW - dt.timedelta(days=1))
     subscription = VideoSubscriptionFactory(account=account)
-    closure = closure_confirm(account=account, actor=None, at=NOW)
+    closure = closure_confirm(account=account, actor=SYSTEM, at=NOW)
     # rule E8
     assert closure.sessions_voided == 2
     assert closure.subscriptions_cancelled == 1
@@ -246,7 +248,7 @@ def test_an_account_with_every_service_at_once(django_capture_on_commit_callback
 def test_preview_and_closure_agree():
     ac = prepaid(deposits=[(4000, None, 3)], unsettled=[(125, 1)])
     plan = closure_plan(account=ac.account, at=NOW)
-    closure = closure_confirm(account=ac.account, actor=None, at=NOW)
+    closure = closure_confirm(account=ac.account, actor=SYSTEM, at=NOW)
     refund = closure.refunds.get()
     assert (plan.refund.amount_cents, plan.refund.method, plan.refund.due_date) == (
         refund.amount_cents,
@@ -260,9 +262,9 @@ def test_confirming_twice_returns_the_same_closure_and_changes_nothing_more(
 ):
     ac = prepaid(deposits=[(4000, None, 3)])
     with django_capture_on_commit_callbacks(execute=True):
-        first = closure_confirm(account=ac.account, actor=None, at=NOW)
+        first = closure_confirm(account=ac.account, actor=SYSTEM, at=NOW)
     with django_capture_on_commit_callbacks(execute=True):
-        second = closure_confirm(account=ac.account, actor=None, at=NOW + dt.timedelta(seconds=1))
+        second = closure_confirm(account=ac.account, actor=SYSTEM, at=NOW + dt.timedelta(seconds=1))
     assert first.pk == second.pk
     assert Closure.objects.count() == 1
     assert Refund.objects.count() == 1
@@ -272,7 +274,7 @@ def test_confirming_twice_returns_the_same_closure_and_changes_nothing_more(
 
 def test_a_second_original_refund_for_a_closure_is_refused_by_the_database():
     ac = prepaid(deposits=[(4000, None, 3)])
-    refund = closure_confirm(account=ac.account, actor=None, at=NOW).refunds.get()
+    refund = closure_confirm(account=ac.account, actor=SYSTEM, at=NOW).refunds.get()
     refund.pk = None
     with pytest.raises(IntegrityError), transaction.atomic():
         refund.save()
@@ -280,7 +282,7 @@ def test_a_second_original_refund_for_a_closure_is_refused_by_the_database():
 
 def test_a_closed_account_cannot_pay_for_calls():
     ac = prepaid(deposits=[(4000, None, 3)])
-    closure_confirm(account=ac.account, actor=None, at=NOW)
+    closure_confirm(account=ac.account, actor=SYSTEM, at=NOW)
     with pytest.raises(AccountClosed):
         call_charge_post(advance_connect=ac, number_called="5125550100", amount_cents=100, at=NOW)
     assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CALL_CHARGE).exists()
@@ -296,7 +298,7 @@ def test_an_email_that_fails_never_undoes_the_closure(
 
     monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", broken)
     with django_capture_on_commit_callbacks(execute=True):
-        closure = closure_confirm(account=ac.account, actor=None, at=NOW)
+        closure = closure_confirm(account=ac.account, actor=SYSTEM, at=NOW)
     closure.refresh_from_db()
     assert closure.confirmation_emailed_at is None
     ac.account.refresh_from_db()

@@ -6,6 +6,7 @@ from django.utils import timezone
 from accounts.models import LedgerEntry
 from accounts.selectors import advance_connect_summary
 from accounts.services import AccountClosed, call_charge_post
+from portal.actors import SYSTEM
 from refunds.models import Closure, Refund
 from refunds.services import closure_confirm
 from tests.factories import AdvanceConnectFactory, LedgerEntryFactory
@@ -42,7 +43,7 @@ def test_a_call_charge_during_the_closure_is_deducted_or_refused_never_lost():
 
         def act(i, ac=ac, account=account):
             if i == 0:
-                return closure_confirm(account=account, actor=None)
+                return closure_confirm(account=account, actor=SYSTEM)
             return call_charge_post(
                 advance_connect=ac,
                 number_called="5125550100",

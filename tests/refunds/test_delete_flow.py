@@ -274,10 +274,11 @@ def test_cancel_changes_nothing(client, card_holder):
 
 
 def test_records_download_has_deposits_and_calls(client, card_holder):
+    """Rule B1: the holder's records as CSV, to keep after the account is closed."""
     signed_in(client, card_holder)
     response = client.get(url("records_csv"))
     assert response["Content-Type"].startswith("text/csv")
-    body = b"".join(response.streaming_content).decode()
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
     lines = body.strip().splitlines()
     assert lines[0] == "Date,Type,Description,Amount,Status"
     assert any("Deposit" in line and "50.00" in line and "Visa 4242" in line for line in lines)

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from portal.actors import SYSTEM
 from refunds.services import closure_confirm
 from tests.factories import AdvanceConnectFactory, LedgerEntryFactory
 
@@ -17,7 +18,7 @@ URL = reverse("refund_status")
 def closure():
     ac = AdvanceConnectFactory(account__holder__last_name="Okafor")
     LedgerEntryFactory(advance_connect=ac, by_moneygram=True, amount_cents=3300)
-    return closure_confirm(account=ac.account, actor=None)
+    return closure_confirm(account=ac.account, actor=SYSTEM)
 
 
 def look_up(client, reference, zip_code="78702", last_name="Okafor", **extra):

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import DirectBillStatement
+from portal.actors import SYSTEM
 from refunds.models import Closure, Refund
 from refunds.services import closure_confirm
 from refunds.services.sweeps import (
@@ -40,7 +41,7 @@ def direct_bill_closure(*charges):
             amount_cents=cents,
             occurred_at=REQUESTED - dt.timedelta(days=3),
         )
-    return closure_confirm(account=direct_bill.account, actor=None, at=REQUESTED), direct_bill
+    return closure_confirm(account=direct_bill.account, actor=SYSTEM, at=REQUESTED), direct_bill
 
 
 def test_direct_bill_timeline_hold_then_final_statement_then_past_due():
@@ -95,11 +96,11 @@ def test_a_missed_run_still_settles_by_day_ten():
 def test_a_check_uncashed_180_days_after_issue_goes_stale():
     ac = AdvanceConnectFactory()
     LedgerEntryFactory(advance_connect=ac, by_mail=True, amount_cents=2000)
-    refund = closure_confirm(account=ac.account, actor=None, at=REQUESTED).refunds.get()
+    refund = closure_confirm(account=ac.account, actor=SYSTEM, at=REQUESTED).refunds.get()
     refund = refund_mark_issued(
-        refund=refund, actor=None, check_number="100200", issued_on=dt.date(2026, 11, 5)
+        refund=refund, actor=SYSTEM, check_number="100200", issued_on=dt.date(2026, 11, 5)
     )
-    refund_mark_mailed(refund=refund, actor=None, mailed_on=dt.date(2026, 11, 6))
+    refund_mark_mailed(refund=refund, actor=SYSTEM, mailed_on=dt.date(2026, 11, 6))
     assert stale_checks_mark(now=dt.datetime(2027, 5, 3, 12, tzinfo=CHICAGO)) == []  # day 179
     stale = stale_checks_mark(now=dt.datetime(2027, 5, 4, 12, tzinfo=CHICAGO))  # day 180
     assert [r.pk for r in stale] == [refund.pk]

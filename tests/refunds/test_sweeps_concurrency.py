@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import DirectBillCharge, DirectBillStatement
+from portal.actors import SYSTEM
 from refunds.models import Closure, HolderNotice
 from refunds.services import closure_confirm
 from refunds.services.sweeps import direct_bill_holds_process
@@ -22,7 +23,7 @@ def test_two_sweeps_at_once_create_each_final_statement_exactly_once():
         direct_bill = DirectBillFactory()
         if n % 3:  # two of six owe nothing and close with no invoice
             DirectBillChargeFactory.create_batch(3, direct_bill=direct_bill, amount_cents=250)
-        closure_confirm(account=direct_bill.account, actor=None, at=requested)
+        closure_confirm(account=direct_bill.account, actor=SYSTEM, at=requested)
 
     results, errors = run_at_once(2, lambda i: [c.pk for c in direct_bill_holds_process()])
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db.models import F
 from django.utils import timezone
@@ -12,8 +13,6 @@ from refunds.tasks import (
     holder_notice_send,
     inactivity_notice_send,
 )
-
-MAX_EMAIL_ATTEMPTS = 20
 
 
 class Command(BaseCommand):
@@ -48,7 +47,9 @@ class Command(BaseCommand):
             "holder email(s)": self._enqueue(
                 holder_notice_send,
                 "notice_id",
-                HolderNotice.objects.filter(sent_at__isnull=True, attempts__lt=MAX_EMAIL_ATTEMPTS),
+                HolderNotice.objects.filter(
+                    sent_at__isnull=True, attempts__lt=settings.HOLDER_EMAIL_MAX_ATTEMPTS
+                ),
             ),
             "address confirmation email(s)": self._enqueue(
                 address_change_link_send,

@@ -1,0 +1,46 @@
+"""Who did something, as the audit trail records it: a staff user or a signed-in holder
+(a `User`), a holder who did not sign in, or the portal itself."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The portal acting on its own: a daily job, a background task."""
+
+    label: str = "system"
+
+
+@dataclass(frozen=True)
+class HolderActor:
+    """A holder acting without signing in; `via` says how we know it was them."""
+
+    via: str
+
+    @property
+    def label(self) -> str:
+        return f"holder ({self.via})"
+
+
+Actor = AbstractBaseUser | SystemActor | HolderActor
+
+SYSTEM = SystemActor()
+HOLDER_ON_STATUS_PAGE = HolderActor("refund status page")
+HOLDER_BY_EMAILED_LINK = HolderActor("confirmed by the emailed link")
+
+
+def actor_user(actor: Actor) -> AbstractBaseUser | None:
+    """The user behind `actor`, for `closed_by`, `decided_by` and the like; None for the
+    system or a holder who did not sign in."""
+    return actor if isinstance(actor, AbstractBaseUser) else None
+
+
+def actor_label(actor: Actor) -> str:
+    """How the audit trail names `actor`: a user's email, `system`, `holder (...)`."""
+    if isinstance(actor, AbstractBaseUser):
+        return actor.email
+    if isinstance(actor, SystemActor | HolderActor):
+        return actor.label
+    raise TypeError(f"{actor!r} is not an actor: pass a User, SYSTEM or a HolderActor.")
