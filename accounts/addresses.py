@@ -112,7 +112,7 @@ def _cleaners() -> dict[str, forms.Field]:
     }
 
 
-def _plain_upper(value: str) -> str:
+def _plain_upper(value: object) -> str:
     return " ".join(str(value or "").split()).upper()
 
 

@@ -68,8 +68,9 @@ class AddressForm(forms.Form):
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", _("Save address")))
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict:
+        super().clean()
+        cleaned = self.cleaned_data
         try:
             self.us_address = address_validate(**{name: cleaned.get(name, "") for name in FIELDS})
         except ValidationError as invalid:

@@ -1,19 +1,22 @@
+from typing import Any, ClassVar, NoReturn
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from localflavor.us.models import USStateField, USZipCodeField
 from phonenumber_field.modelfields import PhoneNumberField
+from phonenumber_field.phonenumber import PhoneNumber as PhoneNumberValue
 from phonenumber_field.phonenumber import to_python
 
 from portal.fields import CentsField
 
 
-class PortalUserManager(UserManager):
+class PortalUserManager(UserManager["User"]):
     """Users are known by their email address; there is no username."""
 
     use_in_migrations = True
 
-    def _create_user(self, email, password, **extra_fields):
+    def _create_user(self, email: str | None, password: str | None, **extra_fields: Any) -> "User":
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=self.normalize_email(email), **extra_fields)
@@ -21,12 +24,16 @@ class PortalUserManager(UserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email=None, password=None, **extra_fields):
+    def create_user(  # type: ignore[override]  # no username: email first
+        self, email: str | None = None, password: str | None = None, **extra_fields: Any
+    ) -> "User":
         extra_fields.setdefault("is_staff", False)
         extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra_fields)
 
-    def create_superuser(self, email=None, password=None, **extra_fields):
+    def create_superuser(  # type: ignore[override]  # no username: email first
+        self, email: str | None = None, password: str | None = None, **extra_fields: Any
+    ) -> "User":
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra_fields)
@@ -35,7 +42,7 @@ class PortalUserManager(UserManager):
 class User(AbstractUser):
     """Anyone who signs in: account holders and staff alike."""
 
-    username = None
+    username = None  # type: ignore[assignment]  # signed in by email
     email = models.EmailField(_("email address"), unique=True)
     language = models.CharField(
         _("language"),
@@ -46,25 +53,25 @@ class User(AbstractUser):
     )
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = PortalUserManager()
+    objects: ClassVar[PortalUserManager] = PortalUserManager()
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.email
 
 
-def _positive(field):
+def _positive(field: str) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=models.Q(**{f"{field}__gt": 0}), name="%(app_label)s_%(class)s_" + f"{field}_gt_0"
     )
 
 
-def _not_negative(field):
+def _not_negative(field: str) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=models.Q(**{f"{field}__gte": 0}),
         name="%(app_label)s_%(class)s_" + f"{field}_gte_0",
@@ -103,15 +110,15 @@ class CustomerAccount(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.number
 
     @property
-    def is_open(self):
+    def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
 
-def phone_national(number) -> str:
+def phone_national(number: PhoneNumberValue | str | None) -> str:
     """A phone number as people read it, `+15125550100` → `(512) 555-0100`: numbers are
     stored as E.164, typed and shown in US national format. One that is not a valid
     number is shown as it was stored."""
@@ -138,13 +145,13 @@ class PhoneNumber(models.Model):
             models.UniqueConstraint(fields=["account", "number"], name="accounts_phone_unique")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return phone_national(self.number)
 
     @property
     def stored_number(self) -> str:
         """The number as the database holds it: E.164 (as typed if it is not valid)."""
-        return self._meta.get_field("number").get_prep_value(self.number)
+        return PhoneNumber.number.field.get_prep_value(self.number)
 
 
 class MailingAddress(models.Model):
@@ -180,17 +187,17 @@ class MailingAddress(models.Model):
             )
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return ", ".join(self.lines())
 
-    def lines(self):
+    def lines(self) -> list[str]:
         return [
             line
             for line in (self.line1, self.line2, f"{self.city} {self.state} {self.zip_code}")
             if line
         ]
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, str]:
         return {
             "line1": self.line1,
             "line2": self.line2,
@@ -213,7 +220,7 @@ class AdvanceConnect(models.Model):
         verbose_name = _("AdvanceConnect prepaid account")
         verbose_name_plural = _("AdvanceConnect prepaid accounts")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"AdvanceConnect {self.account.number}"
 
 
@@ -268,11 +275,11 @@ class LedgerEntry(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount_cents}c {self.occurred_at:%Y-%m-%d}"
 
     @property
-    def signed_cents(self):
+    def signed_cents(self) -> int:
         return self.amount_cents if self.kind in self.CREDITS else -self.amount_cents
 
 
@@ -299,11 +306,11 @@ class TopUpEnrolment(models.Model):
             )
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.get_kind_display()
 
     @property
-    def is_active(self):
+    def is_active(self) -> bool:
         return self.terminated_at is None
 
 
@@ -328,7 +335,7 @@ class DirectBill(models.Model):
             )
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Direct Bill {self.account.number}"
 
 
@@ -364,7 +371,7 @@ class DirectBillStatement(models.Model):
             models.Index(fields=["status", "due_date"]),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{'Final statement' if self.is_final else 'Statement'} {self.statement_date}"
 
 
@@ -391,7 +398,7 @@ class DirectBillCharge(models.Model):
         indexes = [models.Index(fields=["direct_bill", "statement", "occurred_at"])]
         constraints = [_positive("amount_cents")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.description} {self.amount_cents}c"
 
 
@@ -410,7 +417,7 @@ class DirectBillPayment(models.Model):
         verbose_name_plural = _("Direct Bill payments")
         constraints = [_positive("amount_cents")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Payment {self.amount_cents}c"
 
 
@@ -432,7 +439,7 @@ class SecurusDebit(models.Model):
         verbose_name_plural = _("Securus Debit accounts")
         constraints = [_not_negative("balance_cents")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Securus Debit for {self.incarcerated_name}"
 
 
@@ -445,7 +452,7 @@ class EMessaging(models.Model):
         verbose_name = _("eMessaging account")
         verbose_name_plural = _("eMessaging accounts")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"eMessaging {self.account.number}"
 
 
@@ -469,7 +476,7 @@ class StampEntry(models.Model):
         ordering = ["-occurred_at", "-id"]
         constraints = [_positive("stamps"), _not_negative("amount_cents")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.stamps}"
 
 
@@ -494,7 +501,7 @@ class VideoSubscription(models.Model):
         verbose_name_plural = _("VideoConnect subscriptions")
         constraints = [_not_negative("monthly_price_cents")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.plan
 
 
@@ -523,7 +530,7 @@ class VideoSession(models.Model):
         ordering = ["starts_at", "id"]
         constraints = [_not_negative("amount_paid_cents")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Video session {self.starts_at:%Y-%m-%d %H:%M} with {self.incarcerated_name}"
 
 
@@ -548,13 +555,13 @@ class SupportNote(models.Model):
             ("record_support_contact", _("Can record that a holder contacted support")),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d} {self.text[:60]}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise ValueError("A support note is never changed once written.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise ValueError("A support note is never deleted.")

@@ -4,8 +4,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -16,8 +18,10 @@ from .models import (
     DirectBillCharge,
     DirectBillPayment,
     DirectBillStatement,
+    EMessaging,
     LedgerEntry,
     MailingAddress,
+    PhoneNumber,
     SecurusDebit,
     StampEntry,
     TopUpEnrolment,
@@ -45,7 +49,7 @@ class AdvanceConnectSummary:
         return self.last_deposit.method if self.last_deposit else ""
 
 
-def _sum(condition=None):
+def _sum(condition: Q | None = None) -> Coalesce:
     return Coalesce(Sum("amount_cents", filter=condition), 0)
 
 
@@ -71,7 +75,7 @@ def advance_connect_summary(advance_connect: AdvanceConnect) -> AdvanceConnectSu
     )
 
 
-def unsettled_charges(advance_connect: AdvanceConnect):
+def unsettled_charges(advance_connect: AdvanceConnect) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(
         advance_connect=advance_connect, kind=K.CALL_CHARGE, settled_at__isnull=True
     ).order_by("occurred_at", "id")
@@ -99,7 +103,7 @@ def unsettled_by_age(advance_connect: AdvanceConnect, at: dt.datetime) -> Unsett
     return UnsettledByAge(**totals)
 
 
-def stamps_balance(emessaging) -> int:
+def stamps_balance(emessaging: EMessaging) -> int:
     totals = StampEntry.objects.filter(emessaging=emessaging).aggregate(
         bought=Coalesce(Sum("stamps", filter=Q(kind=StampEntry.Kind.PURCHASE)), 0),
         gone=Coalesce(Sum("stamps", filter=~Q(kind=StampEntry.Kind.PURCHASE)), 0),
@@ -111,7 +115,7 @@ def current_address(account: CustomerAccount) -> MailingAddress | None:
     return account.addresses.filter(replaced_at__isnull=True).first()
 
 
-def account_for_holder(user) -> CustomerAccount | None:
+def account_for_holder(user: AbstractBaseUser | AnonymousUser) -> CustomerAccount | None:
     """The holder's own account with its one-to-one services, in one query."""
     return (
         CustomerAccount.objects.select_related(
@@ -122,7 +126,7 @@ def account_for_holder(user) -> CustomerAccount | None:
     )
 
 
-def future_video_sessions(account: CustomerAccount, now: dt.datetime):
+def future_video_sessions(account: CustomerAccount, now: dt.datetime) -> QuerySet[VideoSession]:
     return account.video_sessions.filter(
         status=VideoSession.Status.SCHEDULED, starts_at__gt=now
     ).order_by("starts_at", "id")
@@ -152,7 +156,7 @@ class DirectBillSummary:
         return self.unpaid_statements_cents - self.paid_towards_unpaid_cents + self.unbilled_cents
 
 
-def unbilled_charges(direct_bill: DirectBill):
+def unbilled_charges(direct_bill: DirectBill) -> QuerySet[DirectBillCharge]:
     """Direct Bill charges not yet on a statement."""
     return DirectBillCharge.objects.filter(direct_bill=direct_bill, statement__isnull=True)
 
@@ -232,7 +236,7 @@ def recent_calls(account: CustomerAccount, *, limit: int = 10) -> list[CallRow]:
     return sorted(rows, key=lambda row: row.occurred_at, reverse=True)[:limit]
 
 
-def recent_deposits(advance_connect: AdvanceConnect, *, limit: int = 10):
+def recent_deposits(advance_connect: AdvanceConnect, *, limit: int = 10) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(advance_connect=advance_connect, kind=K.DEPOSIT).order_by(
         "-occurred_at", "-id"
     )[:limit]
@@ -335,7 +339,7 @@ def addresses_on_record(account: CustomerAccount) -> tuple[MailingAddress | None
     return current, previous
 
 
-def phone_numbers(account: CustomerAccount):
+def phone_numbers(account: CustomerAccount) -> QuerySet[PhoneNumber]:
     return account.phone_numbers.order_by("id")
 
 

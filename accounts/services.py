@@ -144,9 +144,9 @@ def address_change(
     account: CustomerAccount,
     actor: Actor,
     at: dt.datetime,
-    source=MailingAddress.Source.HOLDER,
+    source: str = MailingAddress.Source.HOLDER,
     confirmed: bool = False,
-    **fields,
+    **fields: str,
 ) -> MailingAddress:
     """Put a new address on record; the old one stays as history (`replaced_at`)."""
     with transaction.atomic():

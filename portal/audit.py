@@ -63,6 +63,7 @@ class AuditAction(models.TextChoices):
     REFUND_VOID = "refund.void", "Check voided"
     REFUND_STALE = "refund.stale", "Check marked stale"
     REFUND_ESCHEATED = "refund.escheated", "Check remitted to the state"
+    REFUND_FLAGGED = "refund.flagged", "Refund flagged for staff review"
     HELD_FUNDS_CREATED = "held_funds.created", "Funds held"
     HELD_FUNDS_CLAIMED = "held_funds.claimed", "Held funds claimed"
     HELD_FUNDS_OWNER_NOTICE = "held_funds.owner_notice", "Owner notice mailed"
@@ -84,6 +85,12 @@ class AuditAction(models.TextChoices):
     EXPORT_AUDIT_TRAIL = "export.audit_trail", "Audit trail exported"
     EXPORT_HELD_FUNDS = "export.held_funds", "Held funds exported"
     EXPORT_UNCLAIMED_PROPERTY = "export.unclaimed_property", "Unclaimed property report exported"
+    EXPORT_NAUPA = "export.naupa", "Unclaimed property report (NAUPA) downloaded"
+    POSITIVE_PAY_FILE_CREATED = "positive_pay_file.created", "Positive Pay issue file made"
+    POSITIVE_PAY_FILE_DOWNLOADED = "positive_pay_file.downloaded", "Positive Pay file downloaded"
+    BANK_FILE_IMPORTED = "bank_file.imported", "Bank paid-items file imported"
+    BANK_FILE_DOWNLOADED = "bank_file.downloaded", "Bank paid-items file downloaded"
+    BANK_FILE_EXCEPTION_RESOLVED = "bank_file_exception.resolved", "Bank file exception resolved"
     KEYED_CHAIN_STARTED = "audit.keyed_chain_started", "Keyed audit chain started"
 
     @classmethod

@@ -1,3 +1,5 @@
+from typing import Any, NoReturn
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -7,11 +9,11 @@ class AuditTrailIsAppendOnly(Exception):
     pass
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise AuditTrailIsAppendOnly("The audit trail cannot be changed.")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise AuditTrailIsAppendOnly("The audit trail cannot be deleted.")
 
 
@@ -52,13 +54,13 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit trail")
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise AuditTrailIsAppendOnly("An audit event is never changed once written.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditTrailIsAppendOnly("An audit event is never deleted.")

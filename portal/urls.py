@@ -5,16 +5,18 @@ from django.urls import include, path
 from django.views.decorators.cache import never_cache
 from django.views.generic import RedirectView
 
+from portal.health import HealthView
 from refunds.inactivity_views import keep_account_open
 from refunds.public_views import refund_claim, refund_confirm_address, refund_status
 
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 admin.site.site_header = "Account portal back office"
 admin.site.site_title = "Back office"
 
 urlpatterns = [
     path("", login_required(RedirectView.as_view(pattern_name="accounts:my_account")), name="home"),
     path("admin/", admin.site.urls),
+    path("health/", HealthView.as_view(), name="health"),
     path("accounts/", include("allauth.urls")),
     # rule B2: a refund's status is never kept in a browser's or a proxy's cache
     path("refund-status/", never_cache(refund_status), name="refund_status"),

@@ -1,5 +1,7 @@
 """Emails to holders, rendered from text and HTML templates in their language (B5)."""
 
+import logging
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -7,6 +9,8 @@ from django.utils import translation
 
 from portal.context_processors import rule_numbers
 from portal.display import support_phone_link
+
+logger = logging.getLogger(__name__)
 
 
 def send_holder_email(*, user, template: str, context: dict) -> None:
@@ -31,4 +35,11 @@ def send_holder_email(*, user, template: str, context: dict) -> None:
         to=[user.email],
     )
     message.attach_alternative(html, "text/html")
-    message.send()
+    ids = {"user": user.pk, "template": template}
+    logger.info("Sending an email to a holder", extra=ids)
+    try:
+        message.send()
+    except Exception:
+        logger.exception("Email to a holder not sent", extra=ids)
+        raise
+    logger.info("Email to a holder sent", extra=ids)

@@ -1,4 +1,5 @@
 import secrets
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -97,7 +98,7 @@ class Closure(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.reference
 
     @property
@@ -182,6 +183,9 @@ class Refund(models.Model):
     submit_attempts = models.PositiveSmallIntegerField(_("submission attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.TextField(_("last processor error"), blank=True)
+    # The attempt in progress (claimed by a worker) started at; it owns the refund until
+    # `next_attempt_at`, when it is taken over if it never answered.
+    submit_claimed_at = models.DateTimeField(_("attempt in progress since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("refund")
@@ -232,7 +236,7 @@ class Refund(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         label = self.check_number and f"check {self.check_number}" or self.get_method_display()
         return f"{self.closure.reference} {label}"
 
@@ -244,7 +248,7 @@ class Refund(models.Model):
     def is_check(self) -> bool:
         return self.method == self.Method.CHECK
 
-    def address_lines(self):
+    def address_lines(self) -> list[str]:
         city_line = f"{self.address_city} {self.address_state} {self.address_zip}".strip()
         return [line for line in (self.address_line1, self.address_line2, city_line) if line]
 
@@ -283,19 +287,19 @@ class InactivityNotice(models.Model):
             )
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.account} {self.days_before} days before {self.closes_on}"
 
 
-class InactivityLetterManager(models.Manager):
-    def get_queryset(self):
+class InactivityLetterManager(models.Manager["InactivityLetter"]):
+    def get_queryset(self) -> models.QuerySet["InactivityLetter"]:
         return super().get_queryset().filter(channel=InactivityNotice.Channel.LETTER)
 
 
 class InactivityLetter(InactivityNotice):
     """The staff list of inactivity notices to mail on paper (no email on record)."""
 
-    objects = InactivityLetterManager()
+    objects: ClassVar[InactivityLetterManager] = InactivityLetterManager()
 
     class Meta:
         proxy = True
@@ -311,6 +315,7 @@ class ExportRun(models.Model):
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
         XLSX = "xlsx", "XLSX (Excel)"
+        NAUPA = "txt", "NAUPA standard format (fixed width)"
 
     exporter = models.CharField(_("export"), max_length=32)
     file_format = models.CharField(_("format"), max_length=4, choices=Format.choices)
@@ -327,7 +332,7 @@ class ExportRun(models.Model):
         verbose_name_plural = _("exports")
         ordering = ["-created_at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.exporter} {self.date_from}..{self.date_to} ({self.file_format})"
 
 
@@ -382,7 +387,7 @@ class HeldFunds(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Held funds {self.closure.reference}"
 
 
@@ -416,7 +421,7 @@ class HolderNotice(models.Model):
         verbose_name_plural = _("emails to holders")
         ordering = ["-created_at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.closure.reference})"
 
 
@@ -515,7 +520,7 @@ class AddressChangeRequest(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Address change {self.closure.reference} #{self.pk}"
 
     @property
@@ -531,3 +536,158 @@ class AddressChangeRequest(models.Model):
     def address_lines(self) -> list[str]:
         city_line = f"{self.city} {self.state} {self.zip_code}"
         return [line for line in (self.line1, self.line2, city_line) if line]
+
+
+# --- Bank files (rule B8): Positive Pay issue files out, BAI2 paid items in. Staff
+# only, so their labels are not marked for translation. ---
+
+
+class PositivePayFile(models.Model):
+    """One Positive Pay issue file made for the bank (rule B8): who, when, for which
+    account and layout, which checks, and the SHA-256 of the file as downloaded. The
+    file itself is kept, so anyone allowed can download the very same bytes again."""
+
+    layout = models.CharField("layout", max_length=32)
+    bank_account_number = models.CharField("bank account", max_length=17)
+    bank_routing_number = models.CharField("routing number", max_length=9)
+    date_from = models.DateField("checks from", null=True, blank=True)
+    date_to = models.DateField("checks to", null=True, blank=True)
+    resend = models.BooleanField("checks sent before sent again", default=False)
+    filename = models.CharField("file name", max_length=80)
+    content = models.TextField("file")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    issue_count = models.PositiveIntegerField("checks issued")
+    void_count = models.PositiveIntegerField("checks voided")
+    total_cents = CentsField("total of checks issued")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="by"
+    )
+    created_at = models.DateTimeField("made", db_index=True)
+
+    class Meta:
+        verbose_name = "Positive Pay issue file"
+        verbose_name_plural = "Positive Pay issue files"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.filename
+
+
+class PositivePayItem(models.Model):
+    """A check in an issue file, as it was sent: an issue, or a void of a check sent
+    before. A check goes to the bank once as an issue and once as a void, unless a
+    clerk asks for it again (`resent`)."""
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue", "Issued"
+        VOID = "void", "Void"
+
+    file = models.ForeignKey(PositivePayFile, on_delete=models.PROTECT, related_name="items")
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="positive_pay_items")
+    kind = models.CharField("issue or void", max_length=5, choices=Kind.choices)
+    resent = models.BooleanField("sent again", default=False)
+    check_number = models.CharField("check number", max_length=20)
+    amount_cents = CentsField("amount")
+    issued_on = models.DateField("issued")
+    payee_name = models.CharField("payee", max_length=150)
+
+    class Meta:
+        verbose_name = "check in an issue file"
+        verbose_name_plural = "checks in issue files"
+        ordering = ["file", "id"]
+        constraints = [
+            # rule B8: never sent twice unless asked
+            models.UniqueConstraint(
+                fields=["refund", "kind"],
+                condition=models.Q(resent=False),
+                name="refunds_check_sent_to_the_bank_once",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} check {self.check_number}"
+
+
+class BankFile(models.Model):
+    """A paid-items file from the bank (BAI2) that was imported (rule B8): its checks
+    paid were matched to refund checks and cleared, or listed as exceptions. The
+    SHA-256 is unique: the same file imported again changes nothing."""
+
+    filename = models.CharField("file name", max_length=200)
+    sha256 = models.CharField("SHA-256", max_length=64, unique=True)
+    content = models.TextField("file")
+    as_of_date = models.DateField("as of")
+    paid_count = models.PositiveIntegerField("checks paid in the file")
+    paid_cents = CentsField("total paid in the file")
+    cleared_count = models.PositiveIntegerField("checks cleared")
+    exception_count = models.PositiveIntegerField("exceptions")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="by",
+    )
+    imported_by_label = models.CharField("by", max_length=254)
+    imported_at = models.DateTimeField("imported", db_index=True)
+
+    class Meta:
+        verbose_name = "bank paid-items file"
+        verbose_name_plural = "bank paid-items files"
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self):
+        return f"{self.filename} ({self.as_of_date})"
+
+
+class BankFileException(models.Model):
+    """A check paid by the bank that did not match exactly and was not applied: a
+    person decides what to do and resolves it with a note (rule B8: never guessed)."""
+
+    class Reason(models.TextChoices):
+        UNKNOWN_CHECK = "unknown_check", "Unknown check number"
+        AMOUNT_DIFFERS = "amount_differs", "Amount differs"
+        VOID_OR_STALE = "void_or_stale", "Check void, stale or replaced"
+        PAID_TWICE = "paid_twice", "Paid twice"
+        NOT_MAILED = "not_mailed", "Check not marked mailed"
+
+    bank_file = models.ForeignKey(BankFile, on_delete=models.PROTECT, related_name="exceptions")
+    line = models.PositiveIntegerField("line in the file")
+    check_number = models.CharField("check number", max_length=30)
+    amount_cents = CentsField("amount paid")
+    paid_on = models.DateField("paid")
+    refund = models.ForeignKey(
+        Refund,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bank_exceptions",
+        verbose_name="refund check",
+    )
+    reason = models.CharField("reason", max_length=16, choices=Reason.choices)
+    detail = models.TextField("detail")
+    resolved_at = models.DateTimeField("resolved", null=True, blank=True, db_index=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="resolved by",
+    )
+    resolution_note = models.TextField("decision", blank=True)
+
+    class Meta:
+        verbose_name = "bank file exception"
+        verbose_name_plural = "bank file exceptions"
+        ordering = ["-bank_file__imported_at", "line"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(resolved_at__isnull=True) | ~models.Q(resolution_note=""),
+                name="refunds_bank_exception_resolved_with_a_note",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()}: check {self.check_number} (line {self.line})"

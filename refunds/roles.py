@@ -68,6 +68,11 @@ ROLE_PERMISSIONS = {
     ],
     REFUND_OPERATIONS: [
         *HOLDER_FILE,
+        # rule B8: bank files; making and applying them is `move_refund`
+        "refunds.view_positivepayfile",
+        "refunds.view_positivepayitem",
+        "refunds.view_bankfile",
+        "refunds.view_bankfileexception",
         "refunds.move_refund",
         "refunds.move_statement",
         "refunds.mail_letter",

@@ -1,13 +1,16 @@
 """Reads for the holder's pages, staff and exporters."""
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Q
 from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import (
     AdvanceConnect,
+    CustomerAccount,
     DirectBillStatement,
     LedgerEntry,
     PurchaseMethod,
@@ -19,7 +22,7 @@ from .models import Closure, Refund
 from .states import NOT_YET_SENT
 
 
-def holder_records(account):
+def holder_records(account: CustomerAccount) -> Iterator[tuple[str, str, str, Decimal, str]]:
     """Rule B1: every deposit, call, refund and statement of the account, oldest first,
     as rows of (date, type, description, amount in dollars, status)."""
     advance_connect = getattr(account, "advance_connect", None)
@@ -81,7 +84,7 @@ def refund_is_overdue(*, method: str, status: str, due_date: dt.date, today: dt.
     return due_date < today and status in NOT_YET_SENT[method]
 
 
-def closure_for_status_lookup(*, reference: str, zip_code: str, last_name: str):
+def closure_for_status_lookup(*, reference: str, zip_code: str, last_name: str) -> Closure | None:
     """Rule B2: the closure only when reference, ZIP (first five digits, against the
     address confirmed at closure or any later one) and last name all match."""
     closure = (

@@ -1,6 +1,7 @@
 """Background work, enqueued after commit (django-tasks). Each task is safe to run again:
-it locks its row and returns when the work is already done. Retries are ours:
-`manage.py retry_pending_work` re-enqueues whatever has not gone through yet."""
+it locks its row and returns when the work is already done. A card refund's next attempt
+is scheduled with `run_after`; `manage.py retry_pending_work` is the safety net that
+re-enqueues whatever has not gone through yet (a lost task, a killed worker, an email)."""
 
 from django.db import transaction
 from django.db.models import F
@@ -84,6 +85,7 @@ def address_change_link_send(*, change_id: int) -> None:
 
 @task()
 def card_refund_submit_task(*, refund_id: int) -> None:
+    """Rule E4: one attempt at the card refund; a temporary error schedules the next."""
     from .services.card_refunds import card_refund_submit
 
     card_refund_submit(refund_id=refund_id)

@@ -106,3 +106,22 @@ def execute_as_owner(cursor, sql, params=None):
         return
     statement = connection.ops.compose_sql(sql, params) if params else sql
     cursor.execute(f"SELECT {AS_OWNER_FUNCTION}(%s)", [statement])
+
+
+def bai2_paid_items(paid, *, as_of="260310", account="000123456789", tamper_total=0) -> bytes:
+    """A BAI2 paid-items file of `paid` [(check number, cents)] on `account`, with its
+    control totals and record counts (records 01, 02, 03, a 16 "Check Paid" each, 49,
+    98, 99); `tamper_total` puts the account control total off by that much."""
+    details = [f"16,475,{cents},0,BR{n:04d},{number}/" for n, (number, cents) in enumerate(paid)]
+    total = sum(cents for _number, cents in paid)
+    account_records = len(details) + 2
+    lines = [
+        f"01,BANKUS33,PORTAL,{as_of},0600,1,,,2/",
+        f"02,PORTAL,BANKUS33,1,{as_of},2359,USD,2/",
+        f"03,{account},USD,/",
+        *details,
+        f"49,{total + tamper_total},{account_records}/",
+        f"98,{total},1,{account_records + 2}/",
+        f"99,{total},1,{account_records + 4}/",
+    ]
+    return ("\n".join(lines) + "\n").encode()

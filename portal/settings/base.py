@@ -1,6 +1,7 @@
 """Settings shared by every environment; each value can come from the environment."""
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.contrib.messages import constants as messages
@@ -88,6 +89,11 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# --- database connections (issue 13): reused across requests for CONN_MAX_AGE seconds (a new
+# PostgreSQL connection per request costs several times a small page), checked before reuse
+# so a restarted database costs one failed check, not a 500. 0 closes after each request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # allauth keeps its rate-limit counters in the cache, so it must be shared by every process.
@@ -189,12 +195,28 @@ TASKS = {
     }
 }
 
-LOGGING = {
+# --- logging: one logger per module (`logging.getLogger(__name__)`); LOG_FORMAT picks plain
+# lines (development) or one JSON object per line (production's default), where the ids a
+# log call passes in `extra` (refund, account, idempotency_key...) become fields ---
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- /health/ (portal.health): failing when a database task has been ready to run for
+# longer than this, i.e. no db_worker keeps up ---
+TASK_BACKLOG_MAX_MINUTES = env.int("TASK_BACKLOG_MAX_MINUTES", default=15)
 
 # --- audit trail (SPEC §5): keyed hash chain, checkpoints kept outside the database ---
 # "key-id:secret" pairs, comma-separated; the first signs new entries and checkpoints, the
@@ -259,6 +281,30 @@ SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 
 # --- one way to do each thing (issue 12): Bootstrap's alert classes by message level ---
 MESSAGE_TAGS = {messages.ERROR: "danger"}
+
+# --- bank files (rule B8, issue 14): Positive Pay issue files, BAI2 paid items, NAUPA ---
+# The refund checks' bank account, and the layout its bank takes
+# (refunds/bank_files/positive_pay.py: fixed_100 or issue_void_csv).
+POSITIVE_PAY_ACCOUNT_NUMBER = env("POSITIVE_PAY_ACCOUNT_NUMBER", default="000123456789")
+POSITIVE_PAY_ROUTING_NUMBER = env("POSITIVE_PAY_ROUTING_NUMBER", default="011000015")
+POSITIVE_PAY_LAYOUT = env("POSITIVE_PAY_LAYOUT", default="fixed_100")
+# Who reports unclaimed property (the NAUPA holder record).
+UNCLAIMED_PROPERTY_HOLDER = {
+    "tax_id": env("HOLDER_TAX_ID", default="000000000"),
+    "name": env("HOLDER_NAME", default="Account portal refunds"),
+    "city": env("HOLDER_CITY", default="Dallas"),
+    "state": env("HOLDER_STATE", default="TX"),
+    "contact_name": env("HOLDER_CONTACT_NAME", default="Refund operations"),
+    "contact_address": env("HOLDER_CONTACT_ADDRESS", default="PO Box 1000"),
+    "contact_city": env("HOLDER_CONTACT_CITY", default="Dallas"),
+    "contact_state": env("HOLDER_CONTACT_STATE", default="TX"),
+    "contact_zip": env("HOLDER_CONTACT_ZIP", default="75201"),
+    "contact_phone": env("HOLDER_CONTACT_PHONE", default="8008446591"),
+}
+# The dashboard shows held funds this many days before their disposition date, which is
+# this many days after they were first held (3 years: the usual dormancy of a refund due).
+HELD_FUNDS_DISPOSITION_DAYS = env.int("HELD_FUNDS_DISPOSITION_DAYS", default=3 * 365)
+HELD_FUNDS_NEARING_DAYS = env.int("HELD_FUNDS_NEARING_DAYS", default=120)
 
 # --- phone numbers (issue 12): stored as E.164, shown and typed in US national format ---
 PHONENUMBER_DEFAULT_REGION = "US"

@@ -26,6 +26,9 @@ FINAL_STATEMENT_DUE_DAYS = 20
 CARD_REFUND_MAX_ATTEMPTS = 8
 CARD_REFUND_FIRST_RETRY_MINUTES = 5
 CARD_REFUND_LONGEST_RETRY_HOURS = 6
+# How long one attempt owns a card refund while the processor answers; a real processor
+# client must give up well within it.
+CARD_REFUND_SUBMIT_LEASE_MINUTES = 5
 # rule E9: a holder email that keeps failing is tried this many times, then left to staff.
 HOLDER_EMAIL_MAX_ATTEMPTS = 20
 

@@ -1,7 +1,7 @@
 """Production: every secret from the environment, HTTPS only, static files by whitenoise."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import LOGGING, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -42,3 +42,10 @@ CARD_GATEWAY = env("CARD_GATEWAY")
 
 # The audit trail's HMAC keys (SPEC §5): required, from the environment only.
 AUDIT_HMAC_KEYS = env("AUDIT_HMAC_KEYS")
+
+# Logs as JSON lines for the log collector (see LOGGING in base).
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOGGING = {
+    **LOGGING,
+    "handlers": {"console": {**LOGGING["handlers"]["console"], "formatter": LOG_FORMAT}},
+}

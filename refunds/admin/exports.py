@@ -14,6 +14,7 @@ from portal.errors import Refused
 from ..exporters import EXPORTERS, export_response
 from ..models import ExportRun
 from . import forms
+from .bank_files import naupa_view
 from .base import ReadOnlyAdmin
 
 
@@ -43,6 +44,11 @@ class ExportRunAdmin(DjangoObjectActions, ReadOnlyAdmin):
                 "new/",
                 self.admin_site.admin_view(self.export_view),
                 name="refunds_exportrun_export",
+            ),
+            path(
+                "naupa/",
+                self.admin_site.admin_view(lambda request: naupa_view(self, request)),
+                name="refunds_exportrun_naupa",
             ),
             *super().get_urls(),
         ]

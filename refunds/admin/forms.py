@@ -119,7 +119,7 @@ class ExportForm(forms.Form):
     )
     file_format = forms.ChoiceField(
         label="Format",
-        choices=ExportRun.Format.choices,
+        choices=[(ExportRun.Format.CSV, "CSV"), (ExportRun.Format.XLSX, "XLSX (Excel)")],
         initial=ExportRun.Format.CSV,
         widget=forms.RadioSelect,
     )

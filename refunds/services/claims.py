@@ -36,7 +36,7 @@ class AddressChangeRefused(Refused):
     """The request cannot go on as asked; nothing was changed."""
 
 
-def claimable(closure: Closure):
+def claimable(closure: Closure) -> HeldFunds | Refund | None:
     """What the holder can still ask to have sent to a new address: a returned check
     not yet reissued, or funds still held. None when there is nothing."""
     held = closure.held_funds.filter(status=HeldFunds.Status.HELD).select_related("refund").first()
@@ -77,7 +77,13 @@ def _lock(change: AddressChangeRequest) -> AddressChangeRequest:
 
 
 def _decide(
-    change, *, status, actor: Actor, at, reason="", new_refund=None
+    change: AddressChangeRequest,
+    *,
+    status: str,
+    actor: Actor,
+    at: dt.datetime,
+    reason: str = "",
+    new_refund: Refund | None = None,
 ) -> AddressChangeRequest:
     """Save the decision on a request locked by the caller, with its audit row."""
     before = {"status": change.status}
@@ -247,7 +253,9 @@ def address_change_request_cancel(
         return _decide(change, status=S.CANCELLED, actor=actor, at=at, reason=reason)
 
 
-def _execute(change, *, status, actor: Actor, at, reason="") -> AddressChangeRequest:
+def _execute(
+    change: AddressChangeRequest, *, status: str, actor: Actor, at: dt.datetime, reason: str = ""
+) -> AddressChangeRequest:
     try:
         check = refund_claim_to_new_address(
             closure=change.closure, address=change.address(), actor=actor, at=at

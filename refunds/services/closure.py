@@ -110,7 +110,9 @@ class ClosurePlan:
         return check_reason(self.last_deposit.method if self.last_deposit else "")
 
 
-def refund_plan_for(*, last_deposit, amount_cents: int, at: dt.datetime) -> RefundPlan:
+def refund_plan_for(
+    *, last_deposit: LedgerEntry | None, amount_cents: int, at: dt.datetime
+) -> RefundPlan:
     """Rule E4: refund by the method of the most recent deposit.
 
     Online card: to the card last used, due within 3 business days. Western Union,
@@ -206,10 +208,10 @@ def closure_confirm(
         if existing is not None:
             return existing
         if not account.is_open:
-            raise ClosureRefused(f"Account {account.number} is already closed.")
+            raise ClosureRefused(f"Account {account.number} is already closed.", account=account.pk)
         address = address or current_address(account)
         if address is not None and address.account_id != account.pk:
-            raise ClosureRefused("That address is not on this account.")
+            raise ClosureRefused("That address is not on this account.", account=account.pk)
 
         plan = closure_plan(account=account, at=at)
         closure = Closure.objects.create(
@@ -252,7 +254,9 @@ def closure_confirm(
     return closure
 
 
-def _settle_and_refund(closure, plan: ClosurePlan, address, at) -> Refund | None:
+def _settle_and_refund(
+    closure: Closure, plan: ClosurePlan, address: MailingAddress | None, at: dt.datetime
+) -> Refund | None:
     """Rules E3, E4: deduct, record any shortfall, create the refund (or None)."""
     if not plan.has_advance_connect:
         return None
@@ -314,7 +318,7 @@ def _settle_and_refund(closure, plan: ClosurePlan, address, at) -> Refund | None
     return refund
 
 
-def _end_services(closure, plan: ClosurePlan, at):
+def _end_services(closure: Closure, plan: ClosurePlan, at: dt.datetime) -> None:
     account = closure.account
     # rule E2: TextPay and AutoPay stop at once.
     TopUpEnrolment.objects.filter(account=account, terminated_at__isnull=True).update(
@@ -337,7 +341,7 @@ def _end_services(closure, plan: ClosurePlan, at):
     )
 
 
-def _close_account(account: CustomerAccount, at):
+def _close_account(account: CustomerAccount, at: dt.datetime) -> None:
     """Rule E1: the account is closed and the holder can no longer sign in; every
     session of theirs stops working because the authentication backend refuses
     inactive users."""

@@ -40,7 +40,9 @@ def held_funds_can_hold(refund: Refund) -> bool:
     )
 
 
-def held_funds_from_refund(*, refund: Refund, actor: Actor, reason: str, at=None) -> HeldFunds:
+def held_funds_from_refund(
+    *, refund: Refund, actor: Actor, reason: str, at: dt.datetime | None = None
+) -> HeldFunds:
     """Rule N4: a check that cannot be delivered (returned with no new address, or no
     deliverable address on record) is voided and its money becomes held funds, with the
     amount, since when and why. Safe to repeat: the refund's held funds come back."""
@@ -127,7 +129,7 @@ def held_funds_claim(
 
 
 def held_funds_record_owner_notice(
-    *, held_funds: HeldFunds, actor: Actor, mailed_on: dt.date, at=None
+    *, held_funds: HeldFunds, actor: Actor, mailed_on: dt.date, at: dt.datetime | None = None
 ) -> HeldFunds:
     """Rule B6: the owner was mailed a notice before the funds are reported to a state."""
     at = at or timezone.now()
@@ -173,7 +175,7 @@ def held_funds_record_disposition(
     remitted_on: dt.date,
     state: str,
     report_reference: str,
-    at=None,
+    at: dt.datetime | None = None,
 ) -> HeldFunds:
     """Rule N4: the final disposition, e.g. reported and remitted to a state as
     unclaimed property, with the report reference. Needs the owner notice first (B6)."""

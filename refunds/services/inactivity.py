@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min, OuterRef, Subquery
+from django.db.models import Min, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -52,7 +52,9 @@ def inactivity_closes_on(
     )
 
 
-def first_notice_sent_at_subquery(account_ref: str = "pk", since_ref: str = "last_activity_at"):
+def first_notice_sent_at_subquery(
+    account_ref: str = "pk", since_ref: str = "last_activity_at"
+) -> Subquery:
     """When the first notice of the account's current period left (for annotations)."""
     return Subquery(
         InactivityNotice.objects.filter(
@@ -147,7 +149,7 @@ def keep_open_url() -> str:
     return absolute_url(reverse("keep_account_open"))
 
 
-def _candidates(now: dt.datetime, *, days: int):
+def _candidates(now: dt.datetime, *, days: int) -> QuerySet[CustomerAccount]:
     """Covered accounts inactive long enough that something may be due; a day of slack
     for time zones, since `inactivity_schedule` decides."""
     return CustomerAccount.objects.select_related("holder").filter(
@@ -211,7 +213,7 @@ def inactive_accounts_close(*, now: dt.datetime | None = None) -> list[Closure]:
     now = now or timezone.now()
     today = business_date(now)
 
-    def close_if_due(account):
+    def close_if_due(account: CustomerAccount) -> Closure | None:
         if not inactivity_schedule(account=account, today=today).closure_due:
             return None
         return closure_confirm(

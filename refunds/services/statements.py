@@ -7,6 +7,7 @@ and changes nothing.
 """
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -57,7 +58,16 @@ def _label(status: str) -> str:
     return str(T(status).label).lower()
 
 
-def _save_status(locked, *, actor: Actor, target, at, action, reason="", after=None):
+def _save_status(
+    locked: DirectBillStatement,
+    *,
+    actor: Actor,
+    target: str,
+    at: dt.datetime,
+    action: str,
+    reason: str = "",
+    after: dict[str, Any] | None = None,
+) -> DirectBillStatement:
     if not statement_can_move(locked.status, target):
         raise StatementRefused(
             f"The {describe(locked)} is {_label(locked.status)}; it cannot become {_label(target)}."
@@ -133,7 +143,7 @@ def statement_record_payment(
 
 
 def statement_mark_past_due(
-    *, statement: DirectBillStatement, at: dt.datetime, actor: Actor = SYSTEM
+    *, statement: DirectBillStatement, at: dt.datetime, actor: Actor = "system"
 ) -> DirectBillStatement:
     """An unpaid statement is past due after its due date (SPEC §4)."""
     with transaction.atomic():
@@ -150,7 +160,7 @@ def statement_mark_past_due(
         )
 
 
-def _last_write_off_reason(statement) -> str:
+def _last_write_off_reason(statement: DirectBillStatement) -> str:
     return (
         AuditEvent.objects.filter(
             object_type=statement._meta.label_lower,
@@ -163,7 +173,7 @@ def _last_write_off_reason(statement) -> str:
 
 
 def statement_write_off(
-    *, statement: DirectBillStatement, actor: Actor, reason: str, at=None
+    *, statement: DirectBillStatement, actor: Actor, reason: str, at: dt.datetime | None = None
 ) -> DirectBillStatement:
     """What is still owed will not be collected: → written off, with the reason."""
     reason = (reason or "").strip()

@@ -21,7 +21,9 @@ class SupportRefused(Refused):
     """Nothing was written."""
 
 
-def support_note_add(*, account: CustomerAccount, author, text: str, at=None) -> SupportNote:
+def support_note_add(
+    *, account: CustomerAccount, author: Actor, text: str, at: dt.datetime | None = None
+) -> SupportNote:
     """Add a note to the account. Notes are never edited or deleted."""
     text = (text or "").strip()
     if not text:
@@ -45,7 +47,9 @@ def support_note_add(*, account: CustomerAccount, author, text: str, at=None) ->
     return note
 
 
-def support_contact_record(*, account: CustomerAccount, actor: Actor, at=None) -> bool:
+def support_contact_record(
+    *, account: CustomerAccount, actor: Actor, at: dt.datetime | None = None
+) -> bool:
     """Rule N2: the holder contacting support about the account is activity and
     restarts the 180 days. Returns False when this call was recorded already."""
     at = at or timezone.now()

@@ -29,7 +29,7 @@ def direct_bill_holds_process(*, now: dt.datetime | None = None) -> list[Closure
         direct_bill_hold_from__lte=business_date(now),
     )
 
-    def settle(closure):
+    def settle(closure: Closure) -> Closure:
         statement = final_statement_issue(closure=closure, at=now)
         closure.refresh_from_db()
         # The holder is emailed either way: the final bill, or that nothing is owed.

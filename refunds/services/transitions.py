@@ -9,6 +9,8 @@ points at the one it replaces.
 """
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -57,12 +59,13 @@ def _label(status: str) -> str:
     return str(S(status).label).lower()
 
 
-def _refuse_move(refund: Refund, target: str):
+def _refuse_move(refund: Refund, target: str) -> NoReturn:
     allowed = sorted(allowed_next(refund.method, refund.status))
     then = ", ".join(_label(status) for status in allowed) or "nothing: this status is final"
     raise TransitionRefused(
         f"The {describe(refund)} is {_label(refund.status)}, so it cannot be marked "
-        f"{_label(target)}. From {_label(refund.status)} it can go to: {then}."
+        f"{_label(target)}. From {_label(refund.status)} it can go to: {then}.",
+        refund=refund.pk,
     )
 
 
@@ -78,7 +81,13 @@ def _lock(refund: Refund) -> Refund:
 
 
 def _apply(
-    locked: Refund, *, actor: Actor, target: str, at, reason: str = "", changes=None
+    locked: Refund,
+    *,
+    actor: Actor,
+    target: str,
+    at: dt.datetime,
+    reason: str = "",
+    changes: dict[str, Any] | None = None,
 ) -> Refund:
     """Save the move on a refund locked by the caller and write its audit row."""
     changes = changes or {}
@@ -120,12 +129,22 @@ def _already_done(locked: Refund, target: str, reason: str, changes: dict) -> bo
     if not same or (reason and locked.status_reason != reason):
         raise TransitionRefused(
             f"The {describe(locked)} is already {_label(target)}, with other details. "
-            "Nothing was changed."
+            "Nothing was changed.",
+            refund=locked.pk,
         )
     return True
 
 
-def _move(*, refund, actor: Actor, target, at=None, reason="", changes=None, check=None) -> Refund:
+def _move(
+    *,
+    refund: Refund,
+    actor: Actor,
+    target: str,
+    at: dt.datetime | None = None,
+    reason: str = "",
+    changes: dict[str, Any] | None = None,
+    check: Callable[[Refund, dt.datetime], None] | None = None,
+) -> Refund:
     at = at or timezone.now()
     changes = changes or {}
     with transaction.atomic():
@@ -138,14 +157,19 @@ def _move(*, refund, actor: Actor, target, at=None, reason="", changes=None, che
 
 
 def refund_mark_issued(
-    *, refund: Refund, actor: Actor, check_number: str, issued_on: dt.date | None = None, at=None
+    *,
+    refund: Refund,
+    actor: Actor,
+    check_number: str,
+    issued_on: dt.date | None = None,
+    at: dt.datetime | None = None,
 ) -> Refund:
     """A refund check is printed: pending → issued, with its number (unique) and date."""
     check_number = _required(check_number, "A check number")
     at = at or timezone.now()
     issued_on = issued_on or business_date(at)
 
-    def number_not_used(locked, _at):
+    def number_not_used(locked: Refund, _at: dt.datetime) -> None:
         other = Refund.objects.filter(check_number=check_number).exclude(pk=locked.pk).first()
         if other is not None:
             raise TransitionRefused(
@@ -168,12 +192,14 @@ def refund_mark_issued(
         ) from exc
 
 
-def refund_mark_mailed(*, refund: Refund, actor: Actor, mailed_on: dt.date | None = None, at=None):
+def refund_mark_mailed(
+    *, refund: Refund, actor: Actor, mailed_on: dt.date | None = None, at: dt.datetime | None = None
+) -> Refund:
     """An issued check goes in the mail: issued → mailed, with the mail date."""
     at = at or timezone.now()
     mailed_on = mailed_on or business_date(at)
 
-    def not_before_issue(locked, _at):
+    def not_before_issue(locked: Refund, _at: dt.datetime) -> None:
         if locked.issued_on and mailed_on < locked.issued_on:
             raise TransitionRefused(
                 f"The {describe(locked)} was issued on {locked.issued_on}; "
@@ -190,7 +216,13 @@ def refund_mark_mailed(*, refund: Refund, actor: Actor, mailed_on: dt.date | Non
     )
 
 
-def refund_mark_cashed(*, refund: Refund, actor: Actor, cleared_on: dt.date | None = None, at=None):
+def refund_mark_cashed(
+    *,
+    refund: Refund,
+    actor: Actor,
+    cleared_on: dt.date | None = None,
+    at: dt.datetime | None = None,
+) -> Refund:
     """The bank cleared the check: mailed → cashed, with the cleared date."""
     at = at or timezone.now()
     return _move(
@@ -202,13 +234,17 @@ def refund_mark_cashed(*, refund: Refund, actor: Actor, cleared_on: dt.date | No
     )
 
 
-def refund_mark_returned(*, refund: Refund, actor: Actor, reason: str, at=None) -> Refund:
+def refund_mark_returned(
+    *, refund: Refund, actor: Actor, reason: str, at: dt.datetime | None = None
+) -> Refund:
     """The post office sent the check back: issued or mailed → returned (why)."""
     reason = _required(reason, "The reason the check came back")
     return _move(refund=refund, actor=actor, target=S.RETURNED, at=at, reason=reason)
 
 
-def refund_void(*, refund: Refund, actor: Actor, reason: str, at=None) -> Refund:
+def refund_void(
+    *, refund: Refund, actor: Actor, reason: str, at: dt.datetime | None = None
+) -> Refund:
     """A check that will never be cashed: → void (why). The money is not refunded by
     it; reissue instead when the holder is still owed."""
     reason = _required(reason, "The reason for voiding the check")
@@ -216,7 +252,7 @@ def refund_void(*, refund: Refund, actor: Actor, reason: str, at=None) -> Refund
 
 
 def card_refund_mark_submitted(
-    *, refund: Refund, actor: Actor, processor_reference: str, at=None
+    *, refund: Refund, actor: Actor, processor_reference: str, at: dt.datetime | None = None
 ) -> Refund:
     """The card refund is sent to the processor: pending → submitted (reference)."""
     processor_reference = _required(processor_reference, "The processor reference")
@@ -229,15 +265,17 @@ def card_refund_mark_submitted(
     )
 
 
-def card_refund_mark_settled(*, refund: Refund, actor: Actor, at=None) -> Refund:
+def card_refund_mark_settled(
+    *, refund: Refund, actor: Actor, at: dt.datetime | None = None
+) -> Refund:
     """The processor confirms the money went back to the card: submitted → settled."""
     return _move(refund=refund, actor=actor, target=S.SETTLED, at=at)
 
 
-def refund_mark_stale(*, refund: Refund, actor: Actor, at=None) -> Refund:
+def refund_mark_stale(*, refund: Refund, actor: Actor, at: dt.datetime | None = None) -> Refund:
     """An uncashed check goes stale `STALE_CHECK_DAYS` (180) days after issue."""
 
-    def old_enough(locked, at):
+    def old_enough(locked: Refund, at: dt.datetime) -> None:
         stale_from = add_calendar_days(locked.issued_on, settings.STALE_CHECK_DAYS)
         if business_date(at) < stale_from:
             raise TransitionRefused(
@@ -249,7 +287,7 @@ def refund_mark_stale(*, refund: Refund, actor: Actor, at=None) -> Refund:
 
 
 def refund_mark_escheated(
-    *, refund: Refund, actor: Actor, report_reference: str, at=None
+    *, refund: Refund, actor: Actor, report_reference: str, at: dt.datetime | None = None
 ) -> Refund:
     """A stale check's money is remitted to the state as unclaimed property:
     stale → escheated, with the report reference (SPEC §3, B6)."""
@@ -274,7 +312,7 @@ def _address_of(refund: Refund) -> dict:
 
 
 def _replacement_check(
-    *, old: Refund, actor: Actor, address: dict | None, at, reason: str
+    *, old: Refund, actor: Actor, address: dict | None, at: dt.datetime, reason: str
 ) -> Refund:
     """A new pending check for the same amount that points at the refund it replaces;
     to be mailed within 21 days, like any refund check (rule E4)."""
@@ -328,7 +366,7 @@ def refund_reissue(
     zip_code: str,
     line2: str = "",
     reason: str = "",
-    at=None,
+    at: dt.datetime | None = None,
 ) -> Refund:
     """A returned (or stale) check is reissued to a corrected address (SPEC §3, B3):
     the old check becomes `reissued` and a NEW check for the same amount replaces it.
@@ -354,7 +392,9 @@ def refund_reissue(
         return _replacement_check(old=old, actor=actor, address=address, at=at, reason=reason)
 
 
-def card_refund_fail(*, refund: Refund, actor: Actor, reason: str, at=None) -> Refund:
+def card_refund_fail(
+    *, refund: Refund, actor: Actor, reason: str, at: dt.datetime | None = None
+) -> Refund:
     """The card refund failed: → failed (why), and a refund check replaces it, to the
     address on record (SPEC §3). Returns the new check; without an address on record
     it is flagged for staff review."""

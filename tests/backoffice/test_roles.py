@@ -7,12 +7,21 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import CustomerAccount, DirectBillStatement, SupportNote
 from portal.actors import SYSTEM
 from portal.audit import AuditAction, audit_record
 from portal.models import AuditEvent
-from refunds.models import AddressChangeRequest, Closure, HeldFunds, Refund
+from refunds.models import (
+    AddressChangeRequest,
+    BankFile,
+    BankFileException,
+    Closure,
+    HeldFunds,
+    PositivePayFile,
+    Refund,
+)
 from refunds.roles import AUDITED_APPS, AUDITOR, HOLDER_FILE, REFUND_OPERATIONS, SUPPORT
 from tests.factories.refunds import (
     AddressChangeRequestFactory,
@@ -45,6 +54,11 @@ def test_support_sees_the_holder_file_adds_notes_and_records_calls_but_moves_no_
 def test_refund_operations_move_refunds_checks_and_statements(staff):
     assert permissions_of(REFUND_OPERATIONS) == {
         *HOLDER_FILE,
+        # rule B8: bank files
+        "refunds.view_positivepayfile",
+        "refunds.view_positivepayitem",
+        "refunds.view_bankfile",
+        "refunds.view_bankfileexception",
         "refunds.move_refund",
         "refunds.move_statement",
         "refunds.mail_letter",  # rule N3: inactivity letters
@@ -101,7 +115,48 @@ def sample(staff):
         DirectBillStatement: statement.pk,
         HeldFunds: HeldFundsFactory().pk,
         AddressChangeRequest: AddressChangeRequestFactory().pk,
+        **bank_files(staff("Refund operations"), refund),
     }
+
+
+def bank_files(clerk, refund):
+    """A Positive Pay issue file and a paid-items file with one exception (rule B8)."""
+    now = timezone.now()
+    pay_file = PositivePayFile.objects.create(
+        layout="fixed_100",
+        bank_account_number="000123456789",
+        bank_routing_number="011000015",
+        filename="positive-pay.txt",
+        content="x\r\n",
+        sha256="0" * 64,
+        issue_count=1,
+        void_count=0,
+        total_cents=refund.amount_cents,
+        created_by=clerk,
+        created_at=now,
+    )
+    bank_file = BankFile.objects.create(
+        filename="paid.bai",
+        sha256="1" * 64,
+        content="01,",
+        as_of_date=now.date(),
+        paid_count=1,
+        paid_cents=100,
+        cleared_count=0,
+        exception_count=1,
+        imported_by_label="import_bank_file",
+        imported_at=now,
+    )
+    exception = BankFileException.objects.create(
+        bank_file=bank_file,
+        line=4,
+        check_number="999999",
+        amount_cents=100,
+        paid_on=now.date(),
+        reason=BankFileException.Reason.UNKNOWN_CHECK,
+        detail="No refund check has that number.",
+    )
+    return {PositivePayFile: pay_file.pk, BankFile: bank_file.pk, BankFileException: exception.pk}
 
 
 @pytest.mark.parametrize("role", [AUDITOR, SUPPORT])

@@ -1,8 +1,10 @@
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
+from playwright.sync_api import expect
 
-from accounts.demo import DEMO_PASSWORD
+from accounts.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
+from tests.helpers import totp_code
 
 pytestmark = pytest.mark.e2e
 
@@ -39,3 +41,16 @@ def no_serious_axe_violations(page):
         assert bad == [], f"{where}: {bad}"
 
     return _check
+
+
+@pytest.fixture
+def staff_sign_in(page, live_server, sign_in):
+    def _staff_sign_in(email):
+        page.context.clear_cookies()
+        sign_in(email)
+        page.locator('input[name="code"]').fill(totp_code(DEMO_TOTP_SECRET))
+        page.locator('input[name="code"]').press("Enter")
+        page.goto(f"{live_server.url}/admin/")
+        expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+
+    return _staff_sign_in

@@ -8,7 +8,6 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.demo import DEMO_TOTP_SECRET
 from accounts.models import CustomerAccount, User
 from portal.actors import SYSTEM
 from portal.business_calendar import business_date
@@ -16,7 +15,6 @@ from refunds.models import Refund
 from refunds.roles import assign_demo_roles
 from refunds.services import closure_confirm
 from tests.factories import AdvanceConnectFactory, CustomerAccountFactory, LedgerEntryFactory
-from tests.helpers import totp_code
 
 pytestmark = pytest.mark.e2e
 
@@ -33,19 +31,6 @@ def check_holder_account():
             amount_cents=4000,
         )
     return account
-
-
-@pytest.fixture
-def staff_sign_in(page, live_server, sign_in):
-    def _staff_sign_in(email):
-        page.context.clear_cookies()
-        sign_in(email)
-        page.locator('input[name="code"]').fill(totp_code(DEMO_TOTP_SECRET))
-        page.locator('input[name="code"]').press("Enter")
-        page.goto(f"{live_server.url}/admin/")
-        expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
-
-    return _staff_sign_in
 
 
 def test_a_check_goes_from_printing_to_a_corrected_address_and_into_the_register(

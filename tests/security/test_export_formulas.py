@@ -13,7 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.audit import audit_record
+from portal.audit import AuditAction, audit_record
 from portal.business_calendar import business_date
 from refunds.exporters import EXPORTERS
 from refunds.exporters.base import escape_formula
@@ -109,7 +109,12 @@ def typed_formulas(db):
         refund__payee_name="＋1",
     )
     with transaction.atomic():
-        audit_record(actor="＝SUM(1)", action="test", target=check, reason="＠SUM(1)")
+        audit_record(
+            actor=UserFactory(email="＝SUM(1)@example.test", staff=True),
+            action=AuditAction.ACCOUNT_NOTE_ADDED,
+            target=check,
+            reason="＠SUM(1)",
+        )
     return holder
 
 

@@ -17,9 +17,10 @@ from refunds.tasks import (
 
 class Command(BaseCommand):
     help = (
-        "Every few minutes: enqueue again the work that has not gone through: card "
-        "refunds due for (another) submission and emails not yet sent (rule E9). Each "
-        "task locks its row and does nothing if the work is already done."
+        "Every few minutes, the safety net: enqueue again the work that has not gone "
+        "through: card refunds due for (another) submission whose scheduled task was lost "
+        "(or whose worker died) and emails not yet sent (rule E9). Each task locks its row "
+        "and does nothing if the work is already done."
     )
 
     def handle(self, *args, **options):
