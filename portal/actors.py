@@ -38,9 +38,10 @@ def actor_user(actor: Actor) -> AbstractBaseUser | None:
 
 
 def actor_label(actor: Actor) -> str:
-    """How the audit trail names `actor`: a user's email, `system`, `holder (...)`."""
+    """How the audit trail names `actor`: a staff member's email, `holder` for a signed-in
+    holder (rule B7: never their address in clear), `system`, `holder (...)`."""
     if isinstance(actor, AbstractBaseUser):
-        return actor.email
+        return actor.email if actor.is_staff else "holder"
     if isinstance(actor, SystemActor | HolderActor):
         return actor.label
     raise TypeError(f"{actor!r} is not an actor: pass a User, SYSTEM or a HolderActor.")

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 
 from .admin_filters import date_range_filter
 from .audit import AuditAction
+from .datakeys import KeyRing
 from .models import AuditEvent
 
 
@@ -19,7 +20,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         "what",
         "object_type",
         "object_id",
-        "object_repr",
+        "object_shown",
     ]
     list_filter = ["action", "object_type", ("occurred_at", date_range_filter("when"))]
     search_fields = ["object_repr", "actor_label", "=object_id", "=action"]
@@ -31,27 +32,38 @@ class AuditEventAdmin(admin.ModelAdmin):
         "action",
         "object_type",
         "object_id",
-        "object_repr",
+        "object_shown",
         "before_json",
         "after_json",
-        "reason",
+        "reason_shown",
         "prev_hash",
         "hash",
         "key_id",
     ]
-    readonly_fields = ["before_json", "after_json"]
+    readonly_fields = ["object_shown", "before_json", "after_json", "reason_shown"]
+
+    # rule B7: sealed personal values are shown opened while the holder's data key exists,
+    # "[erased]" after. Sealed text cannot be searched: find a holder's events by object id.
 
     @admin.display(description="action", ordering="action")
     def what(self, event):
         return AuditAction.words(event.action)
 
+    @admin.display(description="object")
+    def object_shown(self, event):
+        return KeyRing().open(event.object_repr)
+
     @admin.display(description="before")
     def before_json(self, event):
-        return _json(event.before)
+        return _json(KeyRing().open_values(event.before))
 
     @admin.display(description="after")
     def after_json(self, event):
-        return _json(event.after)
+        return _json(KeyRing().open_values(event.after))
+
+    @admin.display(description="reason")
+    def reason_shown(self, event):
+        return KeyRing().open(event.reason)
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -27,8 +27,10 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from .actors import Actor, actor_label, actor_user
+from .datakeys import KeyRing, data_key_get_or_create, seal
 from .display import code_words
 from .models import AuditEvent
+from .personal_data import AUDIT_PERSONAL_KEYS, HOLDER_PATHS, PERSONAL_REPR, RECORDS
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ UNKEYED = "sha256"
 # Any fixed number: the advisory lock that serialises appends to the chain.
 _CHAIN_LOCK_KEY = 7_334_001
 _CHECKPOINT_GLOB = "audit-checkpoint-*.json"
+# `audit_record(subject=...)` default: the holder the target belongs to.
+SUBJECT_OF_TARGET = object()
 
 
 class AuditAction(models.TextChoices):
@@ -91,7 +95,12 @@ class AuditAction(models.TextChoices):
     BANK_FILE_IMPORTED = "bank_file.imported", "Bank paid-items file imported"
     BANK_FILE_DOWNLOADED = "bank_file.downloaded", "Bank paid-items file downloaded"
     BANK_FILE_EXCEPTION_RESOLVED = "bank_file_exception.resolved", "Bank file exception resolved"
+    ERASURE_IDENTITY = "erasure.identity", "Sign-in identity erased"
+    ERASURE_RECORDS = "erasure.records", "Names and addresses erased"
+    LEGAL_HOLD_PLACED = "legal_hold.placed", "Legal hold placed"
+    LEGAL_HOLD_LIFTED = "legal_hold.lifted", "Legal hold lifted"
     KEYED_CHAIN_STARTED = "audit.keyed_chain_started", "Keyed audit chain started"
+    SEALING_STARTED = "audit.sealing_started", "Sealing of personal data started"
 
     @classmethod
     def words(cls, action: str) -> str:
@@ -151,6 +160,43 @@ def event_hash(event, keys: dict[str, bytes]) -> str:
     return hmac.new(keys[event.key_id], message, hashlib.sha256).hexdigest()
 
 
+def holder_of(target):
+    """The holder (a User) whose personal data an event about `target` may hold, or None
+    (staff, exports, anything that belongs to no holder)."""
+    path = HOLDER_PATHS.get(target._meta.label_lower)
+    if path is None:
+        return None
+    account = target
+    for step in filter(None, path.split("__")):
+        account = getattr(account, step, None)
+        if account is None:
+            return None
+    return account.holder
+
+
+class _Sealer:
+    """Seals an event's personal values with the subject's data keys (rule B7)."""
+
+    def __init__(self, subject, at):
+        self.subject, self.at, self.keys = subject, at, {}
+
+    def __call__(self, purpose, value):
+        if self.subject is None or value in ("", None):
+            return value
+        if purpose not in self.keys:
+            self.keys[purpose] = data_key_get_or_create(
+                holder=self.subject, purpose=purpose, at=self.at
+            )
+        data_key, raw = self.keys[purpose]
+        return seal(value, data_key=data_key, raw=raw)
+
+    def values(self, values):
+        return {
+            name: self(AUDIT_PERSONAL_KEYS[name], value) if name in AUDIT_PERSONAL_KEYS else value
+            for name, value in _jsonable(values).items()
+        }
+
+
 def audit_record(
     *,
     actor: Actor,
@@ -160,9 +206,17 @@ def audit_record(
     after: dict | None = None,
     reason: str = "",
     at: dt.datetime | None = None,
+    subject: object = SUBJECT_OF_TARGET,
 ) -> AuditEvent:
     """Append one event to the chain. Call it inside the transaction of the change.
-    `action` must be declared in `AuditAction` (ValueError otherwise)."""
+
+    rule B7: personal data never sits in the trail in clear. The personal values of
+    `before`/`after` (`AUDIT_PERSONAL_KEYS`), the reason and a `str(target)` that may name
+    someone are sealed with the data keys of `subject` (by default the holder `target`
+    belongs to; pass None for an event that holds no personal data), and a holder who
+    acts is recorded as "holder", never by their address. The chain hashes what is
+    stored, so erasing a key leaves it verifiable. `action` must be declared in
+    `AuditAction` (ValueError otherwise)."""
     if action not in AuditAction.values:
         raise ValueError(f"Unknown audit action {action!r}: declare it in AuditAction.")
     if not connection.in_atomic_block:
@@ -172,24 +226,41 @@ def audit_record(
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
     last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    # Stored and hashed in UTC: a zoned `at` would hash differently once read back.
+    occurred_at = (at or timezone.now()).astimezone(dt.timezone.utc)
+    sealer = _Sealer(holder_of(target) if subject is SUBJECT_OF_TARGET else subject, occurred_at)
+    object_repr = str(target)[:100]
+    if target._meta.label_lower in PERSONAL_REPR:
+        object_repr = sealer(RECORDS, object_repr)
     event = AuditEvent(
-        # Stored and hashed in UTC: a zoned `at` would hash differently once read back.
-        occurred_at=(at or timezone.now()).astimezone(dt.timezone.utc),
+        occurred_at=occurred_at,
         actor=actor_user(actor),
         actor_label=actor_label(actor),
         action=str(action),
         object_type=target._meta.label_lower,
         object_id=str(target.pk),
-        object_repr=str(target)[:200],
-        before=_jsonable(before),
-        after=_jsonable(after),
-        reason=reason,
+        object_repr=object_repr,
+        before=sealer.values(before),
+        after=sealer.values(after),
+        reason=sealer(RECORDS, reason),
         prev_hash=last or GENESIS,
         key_id=next(iter(keys)),
     )
     event.hash = event_hash(event, keys)
     event.save()
     return event
+
+
+def audit_event_open(event, *, keyring: KeyRing | None = None) -> dict:
+    """What staff and auditors read of `event`: its sealed values opened while the
+    holder's data key exists, "[erased]" after (rule B7)."""
+    keyring = keyring or KeyRing()
+    return {
+        "object_repr": keyring.open(event.object_repr),
+        "before": keyring.open_values(event.before),
+        "after": keyring.open_values(event.after),
+        "reason": keyring.open(event.reason),
+    }
 
 
 def audit_chain_close_unkeyed(*, event_model, at) -> None:
@@ -213,6 +284,34 @@ def audit_chain_close_unkeyed(*, event_model, at) -> None:
         before={},
         after={"unkeyed_entries": count},
         reason="From here on every entry is keyed (HMAC); the entries before keep SHA-256.",
+        prev_hash=last.hash,
+        key_id=next(iter(keys)),
+    )
+    marker.hash = event_hash(marker, keys)
+    marker.save()
+
+
+def audit_mark_sealing_started(*, event_model, at) -> None:
+    """rule B7: entries written before personal values were sealed cannot be rewritten
+    (the trail is append-only and chained). Migration 0005 appends this marker after
+    them, so the trail itself records where sealing starts and how many entries before
+    it may hold personal data in clear (see README, "Erasure"). Nothing on an empty trail."""
+    last = event_model.objects.order_by("-id").first()
+    if last is None:
+        return
+    keys = audit_keys()
+    count = event_model.objects.count()
+    marker = event_model(
+        occurred_at=at.astimezone(dt.timezone.utc),
+        actor=None,
+        actor_label="system",
+        action=AuditAction.SEALING_STARTED,
+        object_type=event_model._meta.label_lower,
+        object_id=str(last.pk),
+        object_repr=f"{count} entries before sealing",
+        before={},
+        after={"entries_before": count, "last_entry_before": last.pk},
+        reason="From here on personal values are sealed with the holder's data keys.",
         prev_hash=last.hash,
         key_id=next(iter(keys)),
     )

@@ -38,7 +38,8 @@ class AuditEvent(models.Model):
     action = models.CharField(_("action"), max_length=64, db_index=True)
     object_type = models.CharField(_("object type"), max_length=64)
     object_id = models.CharField(_("object id"), max_length=64)
-    object_repr = models.CharField(_("object"), max_length=200)
+    # Up to 100 characters, sealed when they may name someone (portal.audit, rule B7).
+    object_repr = models.CharField(_("object"), max_length=640)
     before = models.JSONField(_("before"), default=dict, blank=True)
     after = models.JSONField(_("after"), default=dict, blank=True)
     reason = models.TextField(_("reason"), blank=True)
@@ -64,3 +65,28 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditTrailIsAppendOnly("An audit event is never deleted.")
+
+
+class DataKey(models.Model):
+    """A holder's data key for one erasure stage (rule B7), stored wrapped (AES-GCM) by a
+    master key from the environment (`DATA_KEYS`) that the database never holds. The
+    audit trail seals the holder's personal values with it; erasing the stage deletes
+    the row, and what it sealed can never be read again (crypto-shredding)."""
+
+    class Purpose(models.TextChoices):
+        IDENTITY = "identity", "Sign-in identity"
+        RECORDS = "records", "Names and addresses on records"
+
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(max_length=8, choices=Purpose.choices)
+    wrapped = models.BinaryField()
+    master_key_id = models.CharField(max_length=16)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["holder", "purpose"], name="portal_one_data_key")
+        ]
+
+    def __str__(self):
+        return f"data key {self.pk} ({self.purpose})"

@@ -1,3 +1,4 @@
+import datetime as dt
 import secrets
 from typing import ClassVar
 
@@ -691,3 +692,75 @@ class BankFileException(models.Model):
 
     def __str__(self):
         return f"{self.get_reason_display()}: check {self.check_number} (line {self.line})"
+
+
+class LegalHold(models.Model):
+    """Rule B7: Support keeps an account's personal data past its erasure days (a court
+    order, a dispute). While a hold is active neither erasure stage touches the account.
+    A hold is never deleted: lifting it stamps `lifted_at`."""
+
+    account = models.ForeignKey(
+        CustomerAccount, on_delete=models.PROTECT, related_name="legal_holds"
+    )
+    reason = models.TextField(_("reason"))
+    until = models.DateField(
+        _("until"), null=True, blank=True, help_text=_("Empty: until someone lifts it.")
+    )
+    placed_at = models.DateTimeField(_("placed"))
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("lifted by"),
+    )
+    lift_reason = models.TextField(_("why lifted"), blank=True)
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        ordering = ["-placed_at", "-id"]
+        permissions = [("place_legal_hold", "Can place and lift legal holds")]
+
+    def __str__(self):
+        return f"Legal hold on {self.account.number}"
+
+    def is_active(self, today: dt.date) -> bool:
+        return self.lifted_at is None and (self.until is None or self.until >= today)
+
+
+class ErasureRecord(models.Model):
+    """Rule B7: proof that a stage of erasure ran on an account: which categories of
+    personal data, when, by which rule, counted from when the money was final. It holds
+    no personal data. One per account and stage."""
+
+    class Stage(models.TextChoices):
+        IDENTITY = "identity", _("Sign-in identity")
+        RECORDS = "records", _("Names and addresses on records")
+
+    account = models.ForeignKey(
+        CustomerAccount, on_delete=models.PROTECT, related_name="erasure_records"
+    )
+    stage = models.CharField(_("stage"), max_length=8, choices=Stage.choices)
+    categories = models.JSONField(_("what was erased"))
+    money_final_at = models.DateTimeField(_("money final"))
+    erased_at = models.DateTimeField(_("erased"), db_index=True)
+    rule = models.CharField(_("rule"), max_length=80)
+
+    class Meta:
+        verbose_name = _("erasure record")
+        verbose_name_plural = _("erasure records")
+        ordering = ["-erased_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "stage"], name="refunds_one_erasure_per_stage"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_stage_display()} erased, account {self.account.number}"

@@ -56,6 +56,9 @@ HOLDER_FILE = [
     "refunds.view_addresschangerequest",
     "refunds.view_inactivityletter",
     "django_tasks_database.view_dbtaskresult",
+    # rule B7: what was erased and when, and the holds that pause erasure
+    "refunds.view_erasurerecord",
+    "refunds.view_legalhold",
 ]
 
 ROLE_PERMISSIONS = {
@@ -65,6 +68,9 @@ ROLE_PERMISSIONS = {
         "accounts.add_supportnote",
         "accounts.record_support_contact",
         "refunds.mail_letter",
+        # rule B7: Support places and lifts legal holds
+        "refunds.add_legalhold",
+        "refunds.place_legal_hold",
     ],
     REFUND_OPERATIONS: [
         *HOLDER_FILE,

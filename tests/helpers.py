@@ -62,6 +62,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "portal.example.org",
     "CARD_GATEWAY": "refunds.gateway.FakeCardGateway",
     "AUDIT_HMAC_KEYS": "k1:" + "s" * 48,
+    "DATA_KEYS": "m1:" + "d" * 48,
     "PATH": os.environ["PATH"],
 }
 

@@ -306,6 +306,19 @@ UNCLAIMED_PROPERTY_HOLDER = {
 HELD_FUNDS_DISPOSITION_DAYS = env.int("HELD_FUNDS_DISPOSITION_DAYS", default=3 * 365)
 HELD_FUNDS_NEARING_DAYS = env.int("HELD_FUNDS_NEARING_DAYS", default=120)
 
+# --- staff see the admin's times in the business time zone ---
+MIDDLEWARE += ["portal.middleware.AdminBusinessTimeZoneMiddleware"]
+
+# --- erasure (rule B7): personal data goes once the money no longer needs it ---
+# Master keys that wrap each holder's data keys, "key-id:secret" pairs, current first (the
+# others still unwrap older keys until `rewrap_data_keys` has run). The default is a fixed,
+# public dev/test key: production requires its own (portal.settings.prod).
+DATA_KEYS = env("DATA_KEYS", default="dev:not-a-secret-dev-and-test-data-key")
+# The sign-in identity goes this many days after the money is final...
+ERASURE_IDENTITY_AFTER_DAYS = env.int("ERASURE_IDENTITY_AFTER_DAYS", default=90)
+# ...names and addresses on records at the end of the records retention period.
+RECORDS_RETENTION_YEARS = env.int("RECORDS_RETENTION_YEARS", default=7)
+
 # --- phone numbers (issue 12): stored as E.164, shown and typed in US national format ---
 PHONENUMBER_DEFAULT_REGION = "US"
 PHONENUMBER_DB_FORMAT = "E164"

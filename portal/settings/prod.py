@@ -49,3 +49,6 @@ LOGGING = {
     **LOGGING,
     "handlers": {"console": {**LOGGING["handlers"]["console"], "formatter": LOG_FORMAT}},
 }
+
+# The master keys of the holders' data keys (rule B7): required, from the environment only.
+DATA_KEYS = env("DATA_KEYS")

@@ -6,6 +6,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
 from django_object_actions import DjangoObjectActions, action
 from phonenumber_field.phonenumber import to_python
 
@@ -29,6 +31,7 @@ from portal.errors import Refused
 from portal.money import format_cents
 
 from ..models import Closure, Refund
+from ..services.erasure import erasure_schedule, legal_hold_place
 from ..services.support import support_contact_record, support_note_add
 from . import forms
 from .base import (
@@ -268,10 +271,11 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
         "time_zone",
         "opened_at",
         "closed_at",
+        "erasure",
         "last_activity_at",
         "last_activity",
     ]
-    readonly_fields = ["holder_name", "holder_email", "holder_language", "last_activity"]
+    readonly_fields = ["holder_name", "holder_email", "holder_language", "last_activity", "erasure"]
     inlines = [
         PhoneNumberInline,
         MailingAddressInline,
@@ -285,7 +289,7 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
         ClosureInline,
         SupportNoteInline,
     ]
-    change_actions = ["add_note", "holder_contacted_support"]
+    change_actions = ["add_note", "holder_contacted_support", "place_legal_hold"]
 
     def get_inline_instances(self, request, obj=None):
         """Only the services the account has (and its closure and notes, if any)."""
@@ -303,6 +307,49 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
     @admin.display(description="email", ordering="holder__email")
     def holder_email(self, account):
         return account.holder.email
+
+    @admin.display(description="erasure (rule B7)")
+    def erasure(self, account):
+        """When each stage erases the account, what it erased and any legal hold."""
+        closure = getattr(account, "closure", None)
+        if closure is None:
+            return "Open: nothing is erased while the account is open."
+        schedule = erasure_schedule(closure=closure, now=timezone.now())
+        when = "" if schedule.final else " (expected; the money is not final yet)"
+        lines = [f"Money final: {schedule.money_final_on}{when}"]
+        for label, day, done in (
+            ("Sign-in identity", schedule.identity_on, schedule.identity_erased_at),
+            ("Names and addresses", schedule.records_on, schedule.records_erased_at),
+        ):
+            lines.append(f"{label}: erased {done:%Y-%m-%d}" if done else f"{label}: on {day}")
+        if schedule.hold:
+            until = schedule.hold.until or "lifted"
+            lines.append(f"On legal hold since {schedule.hold.placed_at:%Y-%m-%d}, until {until}")
+        return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
+
+    @action(label="Place a legal hold")
+    def place_legal_hold(self, request, account):
+        if not request.user.has_perm("refunds.place_legal_hold"):
+            raise PermissionDenied
+        back = reverse("admin:accounts_customeraccount_change", args=[account.pk])
+        form = forms.LegalHoldForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            try:
+                legal_hold_place(account=account, actor=request.user, **form.cleaned_data)
+            except Refused as refused:
+                form.add_error(None, str(refused))
+            else:
+                messages.success(request, "Legal hold placed: erasure waits until it ends.")
+                return redirect(back)
+        return action_page(
+            self,
+            request,
+            title=f"Place a legal hold on account {account.number}",
+            form=form,
+            objects=[],
+            cancel_url=back,
+            submit="Place the hold",
+        )
 
     @admin.display(description="last activity was")
     def last_activity(self, account):
@@ -338,6 +385,7 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
             for name, permission in (
                 ("add_note", "accounts.add_supportnote"),
                 ("holder_contacted_support", "accounts.record_support_contact"),
+                ("place_legal_hold", "refunds.place_legal_hold"),
             )
             if request.user.has_perm(permission)
         ]

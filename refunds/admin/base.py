@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from portal.audit import AuditAction
+from portal.datakeys import KeyRing
 from portal.display import business_datetime
 from portal.errors import Refused
 from portal.models import AuditEvent
@@ -102,10 +103,17 @@ def table(headers, rows, empty="None"):
 
 def audit_history(obj):
     """Who did what to `obj`, when and why (SPEC §3: every transition records it)."""
-    events = AuditEvent.objects.filter(
-        object_type=obj._meta.label_lower, object_id=str(obj.pk)
-    ).values_list("occurred_at", "actor_label", "action", "reason")
-    rows = [(when, who, AuditAction.words(what), why) for when, who, what, why in events]
+    events = AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+    keyring = KeyRing()
+    rows = [
+        (
+            event.occurred_at,
+            event.actor_label,
+            AuditAction.words(event.action),
+            keyring.open(event.reason),
+        )
+        for event in events
+    ]
     return table(["When", "Who", "What", "Why"], rows)
 
 

@@ -154,3 +154,20 @@ class DispositionForm(forms.Form):
     remitted_on = forms.DateField(label="Remitted on", initial=_today, widget=DateInput)
     state = USStateField(label="Remitted to (state)", widget=USStateSelect)
     report_reference = forms.CharField(label="Unclaimed property report", max_length=64)
+
+
+class LegalHoldForm(forms.Form):
+    """Rule B7: a hold pauses both erasure stages of an account."""
+
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+    until = forms.DateField(
+        label="Until (empty: until lifted)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class LiftHoldForm(forms.Form):
+    reason = forms.CharField(
+        label="Why lift it", widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+    )

@@ -6,6 +6,7 @@ from .records import (
     AuditTrailExporter,
     CheckRegisterExporter,
     ClosuresExporter,
+    ErasureRecordsExporter,
     FinalStatementsExporter,
     RefundsExporter,
 )
@@ -20,6 +21,7 @@ EXPORTERS = {
         AuditTrailExporter(),
         HeldFundsExporter(),
         UnclaimedPropertyExporter(),
+        ErasureRecordsExporter(),
     )
 }
 

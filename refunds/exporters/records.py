@@ -6,9 +6,10 @@ from django.utils import timezone
 
 from accounts.models import DirectBillPayment, DirectBillStatement
 from portal.business_calendar import business_date
+from portal.datakeys import KeyRing
 from portal.models import AuditEvent
 
-from ..models import Closure, Refund
+from ..models import Closure, ErasureRecord, Refund
 from ..selectors import overdue_q
 from .base import Column, Exporter
 
@@ -174,4 +175,38 @@ class AuditTrailExporter(Exporter):
         Column("Previous hash", "prev_hash"),
         Column("Hash", "hash"),
         Column("Key id", "key_id"),
+    ]
+
+    def values(self, queryset):
+        """rule B7: sealed values opened while the holder's data key exists, "[erased]"
+        after; the hashes are of what is stored, so the chain still checks out."""
+        keyring = KeyRing()
+        sealed = {
+            index: column.kind == "json"
+            for index, column in enumerate(self.columns)
+            if column.path in ("object_repr", "before", "after", "reason")
+        }
+        for row in super().values(queryset):
+            yield tuple(
+                (keyring.open_values(value) if sealed[i] else keyring.open(value))
+                if i in sealed
+                else value
+                for i, value in enumerate(row)
+            )
+
+
+class ErasureRecordsExporter(Exporter):
+    """Rule B7: proof of each erasure stage, for the auditor; no personal data."""
+
+    key = "erasures"
+    label = "Erasure records"
+    model = ErasureRecord
+    date_field = "erased_at"
+    columns = [
+        Column("Account number", "account__number"),
+        Column("Stage", "stage"),
+        Column("What was erased", "categories", "json"),
+        Column("Money final (UTC)", "money_final_at", "datetime"),
+        Column("Erased (UTC)", "erased_at", "datetime"),
+        Column("Rule", "rule"),
     ]

@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import DirectBill, DirectBillPayment, DirectBillStatement
 from accounts.selectors import unbilled_cents, unbilled_charges
 from portal.actors import SYSTEM, Actor, actor_user
-from portal.audit import AuditAction, audit_record
+from portal.audit import AuditAction, audit_event_open, audit_record
 from portal.business_calendar import add_calendar_days, business_date
 from portal.db import locked
 from portal.errors import Refused
@@ -143,7 +143,7 @@ def statement_record_payment(
 
 
 def statement_mark_past_due(
-    *, statement: DirectBillStatement, at: dt.datetime, actor: Actor = "system"
+    *, statement: DirectBillStatement, at: dt.datetime, actor: Actor = SYSTEM
 ) -> DirectBillStatement:
     """An unpaid statement is past due after its due date (SPEC §4)."""
     with transaction.atomic():
@@ -161,15 +161,12 @@ def statement_mark_past_due(
 
 
 def _last_write_off_reason(statement: DirectBillStatement) -> str:
-    return (
-        AuditEvent.objects.filter(
-            object_type=statement._meta.label_lower,
-            object_id=str(statement.pk),
-            action=AuditAction.STATEMENT_WRITTEN_OFF,
-        )
-        .values_list("reason", flat=True)
-        .last()
-    )
+    event = AuditEvent.objects.filter(
+        object_type=statement._meta.label_lower,
+        object_id=str(statement.pk),
+        action=AuditAction.STATEMENT_WRITTEN_OFF,
+    ).last()
+    return event and audit_event_open(event)["reason"]
 
 
 def statement_write_off(

@@ -4,6 +4,7 @@ from django.utils import timezone
 from portal.business_calendar import business_date
 from refunds.dashboard import dashboard_chart, dashboard_tiles
 from refunds.selectors import closure_facts as select_closure_facts
+from refunds.services.erasure import erasure_schedule
 
 register = template.Library()
 
@@ -24,3 +25,9 @@ def backoffice_dashboard():
         "tiles": dashboard_tiles(today=today, now=now),
         "chart": dashboard_chart(today=today),
     }
+
+
+@register.simple_tag
+def erasure_days(closure):
+    """`{% erasure_days closure as erasure %}`: when rule B7 erases the holder's data."""
+    return erasure_schedule(closure=closure, now=timezone.now())

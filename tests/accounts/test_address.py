@@ -18,6 +18,7 @@ from accounts.addresses import (
 )
 from accounts.forms import AddressForm
 from accounts.models import MailingAddress
+from portal.audit import audit_event_open
 from portal.models import AuditEvent
 from tests.factories import CustomerAccountFactory, MailingAddressFactory, UserFactory
 
@@ -233,8 +234,10 @@ def test_accepting_the_suggestion_saves_it_normalised_and_keeps_history(client, 
     assert old.replaced_at == current.created_at
     assert account.addresses.count() == 2
     audit = AuditEvent.objects.get(action="address.changed")
-    assert audit.before["line1"] == "1200 E 6TH ST"
-    assert audit.after == USPS
+    # rule B7: stored sealed with the holder's data key, read back in clear by staff.
+    assert "1200 E 6TH ST" not in str(audit.before)
+    assert audit_event_open(audit)["before"]["line1"] == "1200 E 6TH ST"
+    assert audit_event_open(audit)["after"] == USPS
 
     html = client.get(URL).content.decode()
     history = html.split('id="address-history"', 1)[1]

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from accounts.forms import PhoneNumberForm
 from accounts.models import PhoneNumber
+from portal.audit import audit_event_open
 from portal.models import AuditEvent
 from tests.factories import CustomerAccountFactory, PhoneNumberFactory, UserFactory
 
@@ -61,7 +62,9 @@ def test_a_phone_number_is_stored_as_e164_and_audited(client, typed):
         "number", flat=True
     )
     assert list(stored) == ["+15125550142"]
-    assert AuditEvent.objects.get(action="phone.added").after == {
+    event = AuditEvent.objects.get(action="phone.added")
+    assert "5125550142" not in str(event.after)  # rule B7: sealed with the holder's key
+    assert audit_event_open(event)["after"] == {
         "number": "+15125550142",
         "label": "Work",
     }

@@ -5,6 +5,7 @@ and who, when and why go to the audit trail."""
 import pytest
 from django.urls import reverse
 
+from portal.audit import audit_event_open
 from portal.models import AuditEvent
 from refunds.models import AddressChangeRequest, Refund
 from refunds.roles import AUDITOR, REFUND_OPERATIONS, SUPPORT
@@ -40,7 +41,7 @@ def test_refund_operations_approve_after_a_call_and_the_check_is_made(signed_in)
     assert new_check.amount_cents == change.refund.amount_cents
     assert change.decided_by.email == "clerk@portal.test"
     event = AuditEvent.objects.get(action="address_change.approved")
-    assert (event.actor_label, event.reason) == (
+    assert (event.actor_label, audit_event_open(event)["reason"]) == (
         "clerk@portal.test",
         "Holder called from the number on file",
     )

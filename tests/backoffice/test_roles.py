@@ -19,6 +19,7 @@ from refunds.models import (
     BankFileException,
     Closure,
     HeldFunds,
+    LegalHold,
     PositivePayFile,
     Refund,
 )
@@ -48,6 +49,8 @@ def test_support_sees_the_holder_file_adds_notes_and_records_calls_but_moves_no_
         "accounts.add_supportnote",
         "accounts.record_support_contact",
         "refunds.mail_letter",  # rule N3: inactivity letters
+        "refunds.add_legalhold",  # rule B7: Support places and lifts legal holds
+        "refunds.place_legal_hold",
     }
 
 
@@ -116,6 +119,12 @@ def sample(staff):
         HeldFunds: HeldFundsFactory().pk,
         AddressChangeRequest: AddressChangeRequestFactory().pk,
         **bank_files(staff("Refund operations"), refund),
+        LegalHold: LegalHold.objects.create(
+            account=refund.closure.account,
+            reason="Court order",
+            placed_at=refund.created_at,
+            placed_by=staff(),
+        ).pk,
     }
 
 
@@ -171,8 +180,8 @@ def test_no_page_or_button_of_the_admin_lets_an_auditor_or_support_move_money(
     for _admin, url in admin_urls_for_every_model(sample):
         assert client.post(url, {"status": "void"}).status_code == 403, url
     for url in object_action_urls(sample):
-        if role == SUPPORT and "customeraccount" in url:
-            continue  # support's own buttons: notes and calls, tested in test_support
+        if role == SUPPORT and ("customeraccount" in url or "legalhold" in url):
+            continue  # support's own buttons: notes, calls, legal holds (test_support, B7)
         assert client.post(url, {"apply": "1", "reason": "x"}).status_code in (403, 405), url
     for model, pk in sample.items():
         model_admin = admin.site._registry[model]
@@ -241,4 +250,6 @@ def test_every_migrate_puts_the_roles_back_to_exactly_their_permissions(staff):
         "accounts.add_supportnote",
         "accounts.record_support_contact",
         "refunds.mail_letter",  # rule N3: inactivity letters
+        "refunds.add_legalhold",  # rule B7: Support places and lifts legal holds
+        "refunds.place_legal_hold",
     }

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import CustomerAccount, LedgerEntry, SupportNote
 from accounts.services import Activity
+from portal.audit import audit_event_open
 from portal.models import AuditEvent
 from refunds.roles import SUPPORT
 from refunds.services.support import support_contact_record, support_note_add
@@ -128,7 +129,8 @@ def test_support_adds_a_note(support, holder_file):
     note = SupportNote.objects.get(text="Gave the new address to refunds")
     assert note.account == holder_file and note.author.is_staff
     event = AuditEvent.objects.get(action="account.note_added")
-    assert event.after["text"] == "Gave the new address to refunds"
+    assert "new address" not in str(event.after)  # rule B7: sealed with the holder's key
+    assert audit_event_open(event)["after"]["text"] == "Gave the new address to refunds"
 
 
 def test_a_note_is_never_edited_or_deleted(holder_file):

@@ -8,6 +8,7 @@ import pytest
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
+from portal.audit import audit_event_open
 from portal.business_calendar import business_date
 from portal.models import AuditEvent
 from refunds.models import Refund
@@ -206,5 +207,6 @@ def test_a_move_records_who_when_and_why(clerk):
     refund.refresh_from_db()
     assert (refund.status_changed_at, refund.status_reason) == (at, "Addressee unknown")
     event = AuditEvent.objects.get(action="refund.returned")
-    assert (event.actor, event.occurred_at, event.reason) == (clerk, at, "Addressee unknown")
+    opened = audit_event_open(event)
+    assert (event.actor, event.occurred_at, opened["reason"]) == (clerk, at, "Addressee unknown")
     assert (event.before, event.after) == ({"status": "mailed"}, {"status": "returned"})

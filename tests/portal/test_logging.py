@@ -9,6 +9,7 @@ import sys
 import pytest
 from django.core import mail
 
+from portal.actors import SYSTEM
 from refunds.emails import send_holder_email
 from refunds.models import Refund
 from refunds.services import closure_confirm
@@ -28,7 +29,7 @@ def records(caplog, logger: str) -> list[logging.LogRecord]:
 def test_a_refused_move_is_logged_with_the_refund_id(caplog):
     refund = RefundFactory()  # a pending check
     with caplog.at_level(logging.INFO), pytest.raises(TransitionRefused):
-        refund_mark_cashed(refund=refund, actor="system")
+        refund_mark_cashed(refund=refund, actor=SYSTEM)
     (record,) = records(caplog, "refunds.services.transitions")
     assert record.refusal == "TransitionRefused"
     assert record.refund == refund.pk
@@ -38,7 +39,7 @@ def test_a_refused_move_is_logged_with_the_refund_id(caplog):
 def test_a_card_refund_call_is_logged_with_its_idempotency_key_and_answer(caplog):
     ac = AdvanceConnectFactory()
     LedgerEntryFactory(advance_connect=ac, amount_cents=4250, processor_token="tok_visa_ok")
-    refund = closure_confirm(account=ac.account, actor=None).refunds.get()
+    refund = closure_confirm(account=ac.account, actor=SYSTEM).refunds.get()
     with caplog.at_level(logging.INFO):
         refund = card_refund_submit(refund_id=refund.pk)
     assert refund.status == Refund.Status.SUBMITTED

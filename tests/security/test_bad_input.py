@@ -23,6 +23,7 @@ from django.test.utils import ContextList
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.actors import SYSTEM
 from portal.business_calendar import business_date
 from refunds.roles import AUDITOR, REFUND_OPERATIONS, SUPPORT
 from refunds.services import closure_confirm
@@ -236,10 +237,10 @@ def returned_check(django_capture_on_commit_callbacks):
     ac = AdvanceConnectFactory(account__holder__last_name="Okafor")
     LedgerEntryFactory(advance_connect=ac, by_mail=True, amount_cents=6150)
     with django_capture_on_commit_callbacks(execute=True):
-        check = closure_confirm(account=ac.account, actor=None).refunds.get()
-        check = refund_mark_issued(refund=check, actor=None, check_number="500123")
-        check = refund_mark_mailed(refund=check, actor=None)
-        return refund_mark_returned(refund=check, actor=None, reason="Moved away")
+        check = closure_confirm(account=ac.account, actor=SYSTEM).refunds.get()
+        check = refund_mark_issued(refund=check, actor=SYSTEM, check_number="500123")
+        check = refund_mark_mailed(refund=check, actor=SYSTEM)
+        return refund_mark_returned(refund=check, actor=SYSTEM, reason="Moved away")
 
 
 def test_refund_status_and_claim(client, returned_check):

@@ -1,0 +1,141 @@
+"""Per-holder data keys and the sealing of personal values with them (rule B7).
+
+A holder has one data key per erasure stage (`DataKey.Purpose`), made on first use. The
+key is random (AES-256) and stored wrapped with a master key from `DATA_KEYS`
+("k2:secret2,k1:secret1", current first; the others still unwrap older keys, and
+`rewrap_data_keys` moves every key to the current one). A sealed value is the text
+`enc:<data key id>:<base64 of nonce + AES-GCM ciphertext>`; once the key row is deleted
+it reads as ERASED.
+"""
+
+import base64
+import datetime as dt
+import json
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from .models import DataKey
+from .personal_data import ERASED
+
+PREFIX = "enc:"
+UNREADABLE = "[unreadable]"
+_NONCE = 12
+
+
+def master_keys() -> dict[str, bytes]:
+    """The master keys by id from `DATA_KEYS`, current first, each stretched to 256 bits."""
+    keys: dict[str, bytes] = {}
+    for pair in settings.DATA_KEYS.split(","):
+        key_id, _, secret = pair.strip().partition(":")
+        if not key_id or len(secret) < 16 or len(key_id) > 16 or key_id in keys:
+            raise ImproperlyConfigured(
+                "DATA_KEYS must be comma-separated 'key-id:secret' pairs with distinct key "
+                "ids of at most 16 characters and secrets of at least 16 characters."
+            )
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"portal data keys")
+        keys[key_id] = hkdf.derive(secret.encode())
+    return keys
+
+
+def _aad(holder_id: int, purpose: str) -> bytes:
+    return f"data-key:{holder_id}:{purpose}".encode()
+
+
+def _wrap(raw: bytes, *, holder_id: int, purpose: str) -> tuple[str, bytes]:
+    master_id, master = next(iter(master_keys().items()))
+    nonce = os.urandom(_NONCE)
+    return master_id, nonce + AESGCM(master).encrypt(nonce, raw, _aad(holder_id, purpose))
+
+
+def _unwrap(data_key: DataKey) -> bytes:
+    master = master_keys().get(data_key.master_key_id)
+    if master is None:
+        raise ImproperlyConfigured(
+            f"Data key {data_key.pk} is wrapped with master key '{data_key.master_key_id}', "
+            "which DATA_KEYS no longer lists."
+        )
+    wrapped = bytes(data_key.wrapped)
+    aad = _aad(data_key.holder_id, data_key.purpose)
+    return AESGCM(master).decrypt(wrapped[:_NONCE], wrapped[_NONCE:], aad)
+
+
+def data_key_get_or_create(*, holder, purpose: str, at: dt.datetime) -> tuple[DataKey, bytes]:
+    """The holder's data key for `purpose` and its raw bytes, made on first use. Call it
+    inside the writing transaction (the audit chain's lock serialises the first use)."""
+    data_key = DataKey.objects.filter(holder=holder, purpose=purpose).first()
+    if data_key is None:
+        raw = AESGCM.generate_key(bit_length=256)
+        master_id, wrapped = _wrap(raw, holder_id=holder.pk, purpose=purpose)
+        data_key = DataKey.objects.create(
+            holder=holder, purpose=purpose, wrapped=wrapped, master_key_id=master_id, created_at=at
+        )
+        return data_key, raw
+    return data_key, _unwrap(data_key)
+
+
+def data_keys_shred(*, holder, purpose: str) -> int:
+    """Delete the holder's data key for `purpose`: what it sealed is unreadable from now."""
+    deleted, _ = DataKey.objects.filter(holder=holder, purpose=purpose).delete()
+    return deleted
+
+
+def data_keys_rewrap() -> int:
+    """Wrap every data key with the current master key (after adding a new one to
+    DATA_KEYS); returns how many moved. The old master key can then be removed."""
+    current = next(iter(master_keys()))
+    moved = 0
+    for data_key in DataKey.objects.exclude(master_key_id=current).iterator():
+        raw = _unwrap(data_key)
+        master_id, wrapped = _wrap(raw, holder_id=data_key.holder_id, purpose=data_key.purpose)
+        DataKey.objects.filter(pk=data_key.pk).update(wrapped=wrapped, master_key_id=master_id)
+        moved += 1
+    return moved
+
+
+def seal(value, *, data_key: DataKey, raw: bytes) -> str:
+    """`value` (anything JSON can hold) as sealed text."""
+    nonce = os.urandom(_NONCE)
+    plain = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False).encode()
+    sealed = nonce + AESGCM(raw).encrypt(nonce, plain, str(data_key.pk).encode())
+    return f"{PREFIX}{data_key.pk}:{base64.b64encode(sealed).decode()}"
+
+
+def is_sealed(value) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
+class KeyRing:
+    """Opens sealed values, loading each data key once; a deleted key opens as ERASED."""
+
+    def __init__(self):
+        self._raw: dict[int, bytes | None] = {}
+
+    def _key(self, pk: int) -> bytes | None:
+        if pk not in self._raw:
+            data_key = DataKey.objects.filter(pk=pk).first()
+            self._raw[pk] = _unwrap(data_key) if data_key else None
+        return self._raw[pk]
+
+    def open(self, value):
+        """The value `value` sealed, ERASED once its key is gone; anything else as it is."""
+        if not is_sealed(value):
+            return value
+        key_id, _, body = value[len(PREFIX) :].partition(":")
+        raw = self._key(int(key_id))
+        if raw is None:
+            return ERASED
+        sealed = base64.b64decode(body)
+        try:
+            plain = AESGCM(raw).decrypt(sealed[:_NONCE], sealed[_NONCE:], key_id.encode())
+        except InvalidTag:  # altered: the chain's verification reports which entry
+            return UNREADABLE
+        return json.loads(plain)
+
+    def open_values(self, values: dict) -> dict:
+        return {name: self.open(value) for name, value in (values or {}).items()}
