@@ -181,7 +181,7 @@ def _settled_calls(amounts, *, first, number):
 
 def seed_card_holder(holder, now):
     """Card deposits (Visa 4242 last), $42.50 after settled calls, $4.20 pending, TX."""
-    phone = "5125550101"
+    phone = "+15125550101"
     account = _open_account(
         holder,
         number="3000000001",
@@ -209,7 +209,7 @@ def seed_card_holder(holder, now):
 
 def seed_check_holder(holder, now):
     """Card deposits first, then MoneyGram last: $51.30 left; an apartment address."""
-    phone = "4045550102"
+    phone = "+14045550102"
     account = _open_account(
         holder,
         number="3000000002",
@@ -232,7 +232,7 @@ def seed_check_holder(holder, now):
 
 def seed_direct_bill_holder(holder, now):
     """Direct Bill: last month's statement of $29.40 paid; $11.55 of calls unbilled."""
-    phone = "9165550103"
+    phone = "+19165550103"
     account = _open_account(
         holder,
         number="3000000003",
@@ -273,7 +273,7 @@ def seed_direct_bill_holder(holder, now):
 
 def seed_video_holder(holder, now):
     """Funded by mail; two VideoConnect sessions ahead, a subscription, 12 stamps, Debit."""
-    phone = "6025550104"
+    phone = "+16025550104"
     account = _open_account(
         holder,
         number="3000000004",
@@ -332,7 +332,7 @@ def seed_video_holder(holder, now):
 
 def seed_new_mexico_holder(holder, now):
     """NM, $17.60 left, nothing since a call 175 days ago: inactivity closure is near."""
-    phone = "5055550105"
+    phone = "+15055550105"
     last_call = now - 175 * DAY
     account = _open_account(
         holder,
@@ -527,7 +527,7 @@ def seed_random_holders(count, *, now):
         )
         for (n, _), user in zip(todo, users, strict=True)
     )
-    phones = {n: f"{places[n][4]}555{n % 10000:04d}" for n, _ in todo}
+    phones = {n: f"+1{places[n][4]}555{n % 10000:04d}" for n, _ in todo}
     MailingAddress.objects.bulk_create(
         MailingAddress(
             account=account,

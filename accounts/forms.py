@@ -2,13 +2,15 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from localflavor.us.forms import USStateField, USStateSelect, USZipCodeField
+from localflavor.us.forms import USStateSelect
 from localflavor.us.us_states import STATE_CHOICES
+from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
-from .address_verification import FIELDS, NOT_A_STREET_LINE, get_address_verifier, is_street_line
+from .addresses import FIELDS, address_suggest, address_validate
 from .models import User
 
 
@@ -31,45 +33,31 @@ class ProfileForm(forms.ModelForm):
         self.helper.add_input(Submit("save", _("Save")))
 
 
-# What a mailing address is written with: letters (any language), digits, spaces and the
-# punctuation of addresses. Markup, template syntax, emoji and invisible characters
-# cannot be printed on an envelope, so they are refused in plain words.
-address_text = RegexValidator(
-    r"^[\w\s#&'’,./()-]*\Z",
-    _("Use only letters, numbers, spaces and . , # / - ' & ( )"),
-)
-
-
-def _plain_upper(value: str) -> str:
-    return " ".join(value.split()).upper()
-
-
 class AddressForm(forms.Form):
-    """A US mailing address: required lines, a real state, ZIP or ZIP+4; cleaned to upper
-    case with single spaces. Used wherever a holder gives an address (My Settings, D2)."""
+    """A US mailing address, checked and cleaned by `accounts.addresses.address_validate`
+    (USPS style: capitals, single spaces, a state code). Used wherever a holder gives an
+    address (My Settings, D2, the claim page) and by the back office."""
 
     line1 = forms.CharField(
         label=_("Street address"),
         max_length=100,
-        validators=[address_text],
         widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
     )
     line2 = forms.CharField(
         label=_("Apartment, suite or unit"),
         max_length=100,
         required=False,
-        validators=[address_text],
         widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
     )
     city = forms.CharField(
         label=_("City"),
         max_length=60,
-        validators=[address_text],
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
-    state = USStateField(label=_("State"), widget=USStateSelect())
-    zip_code = USZipCodeField(
+    state = forms.CharField(label=_("State"), widget=USStateSelect())
+    zip_code = forms.CharField(
         label=_("ZIP code"),
+        max_length=10,
         help_text=_("5 digits, or ZIP+4 like 78702-1234."),
         widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
     )
@@ -80,39 +68,25 @@ class AddressForm(forms.Form):
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", _("Save address")))
 
-    def clean_line1(self):
-        line1 = _plain_upper(self.cleaned_data["line1"])
-        if not is_street_line(line1):  # rule B3: a line that is not an address is refused
-            raise forms.ValidationError(NOT_A_STREET_LINE)
-        return line1
-
-    def clean_line2(self):
-        return _plain_upper(self.cleaned_data["line2"])
-
-    def clean_city(self):
-        return _plain_upper(self.cleaned_data["city"])
-
-    def clean_state(self):
-        state = self.cleaned_data["state"]
-        if state not in dict(STATE_CHOICES):  # a COFA state the address model cannot hold
-            raise forms.ValidationError(USStateField.default_error_messages["invalid"])
-        return state
+    def clean(self) -> dict:
+        super().clean()
+        cleaned = self.cleaned_data
+        try:
+            self.us_address = address_validate(**{name: cleaned.get(name, "") for name in FIELDS})
+        except ValidationError as invalid:
+            for name, errors in invalid.error_dict.items():
+                if name not in self.errors:  # a field its own check refused is told once
+                    self.add_error(name, errors)
+        else:
+            cleaned.update(self.us_address.as_dict())
+        return cleaned
 
     def address(self) -> dict:
         """The cleaned address, with the keys of `MailingAddress.as_dict()`."""
-        return {name: self.cleaned_data[name] for name in FIELDS}
+        return self.us_address.as_dict()
 
     def lines(self) -> list[str]:
-        data = self.cleaned_data
-        return [
-            line
-            for line in (
-                data["line1"],
-                data["line2"],
-                f"{data['city']} {data['state']} {data['zip_code']}",
-            )
-            if line
-        ]
+        return self.us_address.lines()
 
 
 SUGGESTED_PREFIX = "suggested"
@@ -121,15 +95,14 @@ SUGGESTED_PREFIX = "suggested"
 def address_suggestion(typed: AddressForm) -> AddressForm | None:
     """The verifier's suggestion for a valid typed address, as a valid bound form (with
     the `suggested` prefix); None when there is nothing different, or nothing valid."""
-    suggested = get_address_verifier().suggest(typed.address())
-    if not suggested:
+    suggested = address_suggest(typed.us_address)
+    if suggested is None:
         return None
     form = AddressForm(
-        {f"{SUGGESTED_PREFIX}-{k}": v for k, v in suggested.items()}, prefix=SUGGESTED_PREFIX
+        {f"{SUGGESTED_PREFIX}-{k}": v for k, v in suggested.as_dict().items()},
+        prefix=SUGGESTED_PREFIX,
     )
-    if not form.is_valid() or form.address() == typed.address():
-        return None
-    return form
+    return form if form.is_valid() else None
 
 
 def address_choice(data) -> AddressForm | None:
@@ -143,12 +116,25 @@ def address_choice(data) -> AddressForm | None:
     return None
 
 
+NOT_A_US_PHONE_NUMBER = _(
+    "This is not a US phone number that can be called. Enter it with the area code, "
+    "like (512) 555-0100."
+)
+
+
 class PhoneNumberForm(forms.Form):
-    number = forms.CharField(
+    """A US number the account pays calls to: typed and shown in national format,
+    stored as E.164 (django-phonenumber-field)."""
+
+    number = PhoneNumberField(
         label=_("Phone number"),
+        region="US",
         max_length=20,
-        help_text=_("A US number with area code, like 512-555-0100."),
-        widget=forms.TextInput(attrs={"autocomplete": "tel-national", "inputmode": "tel"}),
+        help_text=_("A US number with area code, like (512) 555-0100."),
+        widget=RegionalPhoneNumberWidget(
+            region="US", attrs={"autocomplete": "tel-national", "inputmode": "tel"}
+        ),
+        error_messages={"invalid": NOT_A_US_PHONE_NUMBER},
     )
     label = forms.CharField(label=_("Label (optional)"), max_length=60, required=False)
 
@@ -160,11 +146,9 @@ class PhoneNumberForm(forms.Form):
         self.helper.add_input(Submit("add", _("Add number")))
 
     def clean_number(self):
-        digits = "".join(c for c in self.cleaned_data["number"] if c.isdigit())
-        if len(digits) == 11 and digits.startswith("1"):
-            digits = digits[1:]
-        if len(digits) != 10:
-            raise forms.ValidationError(_("Enter a 10-digit US phone number, area code first."))
-        if self.account.phone_numbers.filter(number=digits).exists():
+        number = self.cleaned_data["number"]
+        if number.country_code != 1:  # valid, but not a North American number
+            raise forms.ValidationError(NOT_A_US_PHONE_NUMBER)
+        if self.account.phone_numbers.filter(number=number).exists():
             raise forms.ValidationError(_("This number is already on your account."))
-        return digits
+        return number

@@ -4,6 +4,9 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from localflavor.us.models import USStateField, USZipCodeField
+from phonenumber_field.modelfields import PhoneNumberField
+from phonenumber_field.phonenumber import PhoneNumber as PhoneNumberValue
+from phonenumber_field.phonenumber import to_python
 
 from portal.fields import CentsField
 
@@ -115,13 +118,24 @@ class CustomerAccount(models.Model):
         return self.status == self.Status.OPEN
 
 
+def phone_national(number: PhoneNumberValue | str | None) -> str:
+    """A phone number as people read it, `+15125550100` → `(512) 555-0100`: numbers are
+    stored as E.164, typed and shown in US national format. One that is not a valid
+    number is shown as it was stored."""
+    parsed = to_python(number or "", region="US")
+    if not parsed:
+        return ""
+    return parsed.as_national if parsed.is_valid() else str(parsed)
+
+
 class PhoneNumber(models.Model):
     """A number the account pays calls to."""
 
     account = models.ForeignKey(
         CustomerAccount, on_delete=models.PROTECT, related_name="phone_numbers"
     )
-    number = models.CharField(_("phone number"), max_length=20, db_index=True)
+    # E.164 is at most 16 characters; 20 is the width the column always had.
+    number = PhoneNumberField(_("phone number"), region="US", max_length=20, db_index=True)
     label = models.CharField(_("label"), max_length=60, blank=True)
 
     class Meta:
@@ -132,10 +146,12 @@ class PhoneNumber(models.Model):
         ]
 
     def __str__(self) -> str:
-        digits = "".join(c for c in self.number if c.isdigit())[-10:]
-        if len(digits) == 10:
-            return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
-        return self.number
+        return phone_national(self.number)
+
+    @property
+    def stored_number(self) -> str:
+        """The number as the database holds it: E.164 (as typed if it is not valid)."""
+        return PhoneNumber.number.field.get_prep_value(self.number)
 
 
 class MailingAddress(models.Model):
@@ -242,7 +258,7 @@ class LedgerEntry(models.Model):
     card_brand = models.CharField(_("card brand"), max_length=20, blank=True)
     card_last4 = models.CharField(_("card last 4"), max_length=4, blank=True)
     processor_token = models.CharField(_("processor reference"), max_length=64, blank=True)
-    number_called = models.CharField(_("number called"), max_length=20, blank=True)
+    number_called = PhoneNumberField(_("number called"), region="US", max_length=20, blank=True)
     settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
     memo = models.CharField(_("memo"), max_length=200, blank=True)
 
@@ -364,7 +380,7 @@ class DirectBillCharge(models.Model):
 
     direct_bill = models.ForeignKey(DirectBill, on_delete=models.PROTECT, related_name="charges")
     occurred_at = models.DateTimeField(_("when"))
-    number_called = models.CharField(_("number called"), max_length=20, blank=True)
+    number_called = PhoneNumberField(_("number called"), region="US", max_length=20, blank=True)
     description = models.CharField(_("description"), max_length=120, default="Call")
     amount_cents = CentsField(_("amount (cents)"))
     statement = models.ForeignKey(

@@ -5,6 +5,7 @@ import datetime as dt
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.phonenumber import PhoneNumber as PhoneNumberValue
 
 from portal.actors import Actor
 from portal.audit import AuditAction, audit_record
@@ -182,16 +183,22 @@ def address_confirm(*, address: MailingAddress, at: dt.datetime) -> MailingAddre
 
 
 def phone_number_add(
-    *, account: CustomerAccount, number: str, label: str = "", actor: Actor, at: dt.datetime
+    *,
+    account: CustomerAccount,
+    number: PhoneNumberValue | str,
+    label: str = "",
+    actor: Actor,
+    at: dt.datetime,
 ) -> PhoneNumber:
-    """Add a number the account pays calls to. Not activity: N2 does not count it."""
+    """Add a number the account pays calls to (a valid US number, as `PhoneNumberForm`
+    gives it). Not activity: N2 does not count it. The audit row has the stored E.164."""
     with transaction.atomic():
         phone = PhoneNumber.objects.create(account=account, number=number, label=label)
         audit_record(
             actor=actor,
             action=AuditAction.PHONE_ADDED,
             target=account,
-            after={"number": number, "label": label},
+            after={"number": phone.stored_number, "label": label},
             at=at,
         )
     return phone
@@ -208,7 +215,7 @@ def phone_number_remove(*, phone_number: PhoneNumber, actor: Actor, at: dt.datet
             actor=actor,
             action=AuditAction.PHONE_REMOVED,
             target=account,
-            before={"number": phone_number.number, "label": phone_number.label},
+            before={"number": phone_number.stored_number, "label": phone_number.label},
             at=at,
         )
 

@@ -212,15 +212,15 @@ class ClosedHolder:
 
 
 CARD = PurchaseMethod.ONLINE_CARD
-HOUSTON = Place("TX", "America/Chicago", "2500 MAIN ST", "HOUSTON", "77002", "7135550201")
-DALLAS = Place("TX", "America/Chicago", "1500 MARILLA ST", "DALLAS", "75201", "2145550202")
-ATLANTA = Place("GA", "America/New_York", "72 MARIETTA ST NW", "ATLANTA", "30303", "4045550203")
-FRESNO = Place("CA", "America/Los_Angeles", "2300 TULARE ST", "FRESNO", "93721", "5595550204")
-TUCSON = Place("AZ", "America/Phoenix", "255 W ALAMEDA ST", "TUCSON", "85701", "5205550205")
+HOUSTON = Place("TX", "America/Chicago", "2500 MAIN ST", "HOUSTON", "77002", "+17135550201")
+DALLAS = Place("TX", "America/Chicago", "1500 MARILLA ST", "DALLAS", "75201", "+12145550202")
+ATLANTA = Place("GA", "America/New_York", "72 MARIETTA ST NW", "ATLANTA", "30303", "+14045550203")
+FRESNO = Place("CA", "America/Los_Angeles", "2300 TULARE ST", "FRESNO", "93721", "+15595550204")
+TUCSON = Place("AZ", "America/Phoenix", "255 W ALAMEDA ST", "TUCSON", "85701", "+15205550205")
 EL_PASO = Place(
-    "TX", "America/Chicago", "1500 N MESA ST", "EL PASO", RETURNED_CHECK_ZIP, "9155550206"
+    "TX", "America/Chicago", "1500 N MESA ST", "EL PASO", RETURNED_CHECK_ZIP, "+19155550206"
 )
-MACON = Place("GA", "America/New_York", "700 POPLAR ST", "MACON", "31201", "4785550207")
+MACON = Place("GA", "America/New_York", "700 POPLAR ST", "MACON", "31201", "+14785550207")
 
 CLOSED_HOLDERS = [
     ClosedHolder(

@@ -14,6 +14,7 @@ from accounts.models import (
     DirectBillStatement,
     LedgerEntry,
     PurchaseMethod,
+    phone_national,
 )
 from portal.money import cents_to_decimal
 
@@ -36,7 +37,7 @@ def holder_records(account: CustomerAccount) -> Iterator[tuple[str, str, str, De
                 if entry.card_last4:
                     description += f" ({entry.card_brand} {entry.card_last4})"
             elif entry.kind == LedgerEntry.Kind.CALL_CHARGE:
-                description = f"Call to {entry.number_called}"
+                description = f"Call to {phone_national(entry.number_called)}"
             else:
                 description = entry.memo
             status = ""

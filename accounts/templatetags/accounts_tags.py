@@ -1,11 +1,11 @@
 from django import template
 
-from accounts.models import PhoneNumber
+from accounts.models import phone_national
 
 register = template.Library()
 
 
 @register.filter
-def phone(number):
-    """Show a stored phone number the way PhoneNumber does: `5125550100` → `(512) 555-0100`."""
-    return str(PhoneNumber(number=number or ""))
+def phone(number) -> str:
+    """A stored phone number in US national format: `+15125550100` → `(512) 555-0100`."""
+    return phone_national(number)

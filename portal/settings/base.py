@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "localflavor",
+    "phonenumber_field",
     "django_object_actions",
     "rangefilter",
     "django_tasks",
@@ -317,3 +318,8 @@ DATA_KEYS = env("DATA_KEYS", default="dev:not-a-secret-dev-and-test-data-key")
 ERASURE_IDENTITY_AFTER_DAYS = env.int("ERASURE_IDENTITY_AFTER_DAYS", default=90)
 # ...names and addresses on records at the end of the records retention period.
 RECORDS_RETENTION_YEARS = env.int("RECORDS_RETENTION_YEARS", default=7)
+
+# --- phone numbers (issue 12): stored as E.164, shown and typed in US national format ---
+PHONENUMBER_DEFAULT_REGION = "US"
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "NATIONAL"

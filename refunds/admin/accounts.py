@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django_object_actions import DjangoObjectActions, action
+from phonenumber_field.phonenumber import to_python
 
 from accounts.models import (
     AdvanceConnect,
@@ -22,6 +23,7 @@ from accounts.models import (
     TopUpEnrolment,
     VideoSession,
     VideoSubscription,
+    phone_national,
 )
 from accounts.selectors import advance_connect_summary, stamps_balance
 from accounts.services import Activity
@@ -84,7 +86,7 @@ class AdvanceConnectInline(ReadOnlyStackedInline):
                     format_cents(entry.signed_cents),
                     entry.get_method_display(),
                     f"{entry.card_brand} {entry.card_last4}".strip(),
-                    entry.number_called,
+                    phone_national(entry.number_called),
                     entry.settled_at,
                     entry.memo,
                 )
@@ -125,7 +127,12 @@ class DirectBillInline(ReadOnlyStackedInline):
         return table(
             ["When", "Description", "Number called", "Amount"],
             (
-                (c.occurred_at, c.description, c.number_called, format_cents(c.amount_cents))
+                (
+                    c.occurred_at,
+                    c.description,
+                    phone_national(c.number_called),
+                    format_cents(c.amount_cents),
+                )
                 for c in charges
             ),
         )
@@ -359,11 +366,16 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
         return closure.reference if closure else ""
 
     def get_search_results(self, request, queryset, search_term):
-        """Also find a phone number typed with punctuation: `(512) 555-0100`."""
+        """Also find a phone number however it is typed (`505-555-0105`, `(505) 555 0105`):
+        a whole number is normalised to the stored E.164; part of one, by its digits."""
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        number = to_python(search_term.strip(), region="US")
         digits = re.sub(r"\D", "", search_term)
-        if len(digits) >= 7 and digits != search_term.strip():
-            found |= queryset.filter(phone_numbers__number__contains=digits[-10:])
+        if number and number.is_valid():
+            found |= queryset.filter(phone_numbers__number=number)
+            may_have_duplicates = True
+        elif len(digits) >= 7 and digits != search_term.strip():
+            found |= queryset.filter(phone_numbers__number__contains=digits)
             may_have_duplicates = True
         return found, may_have_duplicates
 

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
-from localflavor.us.forms import USStateField, USStateSelect, USZipCodeField
+from localflavor.us.forms import USStateField, USStateSelect
 
-from accounts.forms import address_text
+from accounts.forms import AddressForm as HolderAddressForm
 from portal.admin_filters import DATE_BOUNDS, DATE_BOUNDS_MESSAGE
 from portal.business_calendar import business_date, business_zone
 from portal.money import decimal_to_cents
@@ -77,19 +77,18 @@ class EscheatForm(forms.Form):
     report_reference = forms.CharField(label="Unclaimed property report", max_length=64)
 
 
-class AddressForm(forms.Form):
-    """The corrected address a check is reissued to (rule B3), checked as in D2."""
+class AddressForm(HolderAddressForm):
+    """The corrected address a check is reissued to (rule B3), checked as in D2 by the
+    same validator; staff's labels, and why."""
 
-    line1 = forms.CharField(label="Address line 1", max_length=100, validators=[address_text])
-    line2 = forms.CharField(
-        label="Address line 2", max_length=100, required=False, validators=[address_text]
-    )
-    city = forms.CharField(label="City", max_length=60, validators=[address_text])
-    state = USStateField(label="State", widget=USStateSelect)
-    zip_code = USZipCodeField(label="ZIP code")
     reason = forms.CharField(
         label="Why (e.g. the holder called with a new address)", max_length=500, required=False
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["line1"].label = "Address line 1"
+        self.fields["line2"].label = "Address line 2"
 
 
 class PaymentForm(forms.Form):

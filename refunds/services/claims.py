@@ -11,10 +11,12 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.addresses import address_refusal, address_validate
 from accounts.services import Activity, account_record_activity
 from portal.actors import HOLDER_BY_EMAILED_LINK, HOLDER_ON_STATUS_PAGE, Actor, actor_user
 from portal.audit import AuditAction, audit_record
@@ -25,7 +27,7 @@ from portal.links import absolute_url
 from ..emails import send_holder_email
 from ..models import AddressChangeRequest, Closure, HeldFunds, Refund
 from .held_funds import held_funds_claim
-from .transitions import TransitionRefused, check_address, refund_reissue
+from .transitions import refund_reissue
 
 S = AddressChangeRequest.Status
 
@@ -112,9 +114,9 @@ def address_change_request_create(
     awaiting confirmation; an older request still waiting is cancelled by this one. The
     holder is emailed the confirmation link after commit. No check is created here."""
     try:
-        address = check_address(**address)
-    except TransitionRefused as refused:
-        raise AddressChangeRefused(str(refused)) from refused
+        address = address_validate(**address).as_dict()
+    except ValidationError as invalid:
+        raise AddressChangeRefused(address_refusal(invalid)) from invalid
     at = at or timezone.now()
     with transaction.atomic():
         # One request at a time per closure: two submissions at once queue up here.

@@ -4,9 +4,11 @@ until they claim it or it is disposed of under the law."""
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.addresses import address_refusal, address_validate
 from accounts.services import Activity, account_record_activity
 from portal.actors import Actor
 from portal.audit import AuditAction, audit_record
@@ -15,8 +17,8 @@ from portal.errors import Refused
 
 from ..models import HeldFunds, HolderNotice, Refund
 from .notices import holder_notice_queue
-from .transitions import TransitionRefused, _replacement_check, check_address, describe, refund_void
 from .transitions import _lock as _lock_refund
+from .transitions import _replacement_check, describe, refund_void
 
 
 class HeldFundsRefused(Refused):
@@ -94,9 +96,9 @@ def held_funds_claim(
     """Rule N5: until final disposition the holder may ask for the money: a new refund
     check to a verified address, and the request counts as activity (N2)."""
     try:
-        address = check_address(**address)
-    except TransitionRefused as refused:
-        raise HeldFundsRefused(str(refused)) from refused
+        address = address_validate(**address).as_dict()
+    except ValidationError as invalid:
+        raise HeldFundsRefused(address_refusal(invalid)) from invalid
     at = at or timezone.now()
     with transaction.atomic():
         held = _lock(held_funds)

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from localflavor.us.us_states import STATE_CHOICES
 
-from accounts.address_verification import NOT_A_STREET_LINE, is_street_line
+from accounts.addresses import address_refusal, address_validate
 from accounts.selectors import current_address
 from portal.actors import Actor
 from portal.audit import AuditAction, audit_record
@@ -31,7 +31,6 @@ from ..states import allowed_next, can_move
 from .notices import holder_notice_queue
 
 S = Refund.Status
-US_STATES = {code for code, _name in STATE_CHOICES}
 
 
 # The holder is emailed when their check goes in the mail and when it comes back.
@@ -302,25 +301,6 @@ def refund_mark_escheated(
     )
 
 
-def check_address(*, line1: str, city: str, state: str, zip_code: str, line2: str = "") -> dict:
-    """A check address in USPS style (upper case), with the lines a check needs."""
-    address = {
-        "line1": _required(line1, "Address line 1").upper(),
-        "line2": (line2 or "").strip().upper(),
-        "city": _required(city, "The city").upper(),
-        "state": _required(state, "The state").upper(),
-        "zip_code": _required(zip_code, "The ZIP code"),
-    }
-    if not is_street_line(address["line1"]):
-        raise TransitionRefused(str(NOT_A_STREET_LINE))
-    if address["state"] not in US_STATES:
-        raise TransitionRefused(f"{address['state']} is not a US state.")
-    digits = address["zip_code"].replace("-", "")
-    if not digits.isdigit() or len(digits) not in (5, 9):
-        raise TransitionRefused("A ZIP code is 5 digits, or ZIP+4 (12345-6789).")
-    return address
-
-
 def _address_of(refund: Refund) -> dict:
     return {
         "line1": refund.address_line1,
@@ -391,7 +371,12 @@ def refund_reissue(
     """A returned (or stale) check is reissued to a corrected address (SPEC §3, B3):
     the old check becomes `reissued` and a NEW check for the same amount replaces it.
     Returns the new check."""
-    address = check_address(line1=line1, line2=line2, city=city, state=state, zip_code=zip_code)
+    try:
+        address = address_validate(
+            line1=line1, line2=line2, city=city, state=state, zip_code=zip_code
+        ).as_dict()
+    except ValidationError as invalid:
+        raise TransitionRefused(address_refusal(invalid)) from invalid
     reason = reason.strip() or "Reissued to a corrected address"
     at = at or timezone.now()
     with transaction.atomic():

@@ -4,11 +4,15 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.urls import reverse
 
-from accounts.address_verification import (
+from accounts.addresses import (
     ScourgifyVerifier,
+    USAddress,
+    address_suggest,
+    address_validate,
     get_address_verifier,
     suggest_usps_style,
 )
@@ -48,6 +52,54 @@ class FixedVerifier:
 
     def suggest(self, fields):
         return dict(USPS)
+
+
+# --- the one validator (rules D2, B3, N5) ---
+
+
+def test_the_validator_returns_the_address_in_usps_style():
+    address = address_validate(
+        line1=" 12  main st ", line2="apt  3", city="el paso", state="Texas", zip_code="79901"
+    )
+    assert address == USAddress(
+        line1="12 MAIN ST", line2="APT 3", city="EL PASO", state="TX", zip_code="79901"
+    )
+    assert address.lines() == ["12 MAIN ST", "APT 3", "EL PASO TX 79901"]
+
+
+def test_the_validator_says_what_is_wrong_with_each_field_in_plain_words():
+    with pytest.raises(ValidationError) as refused:
+        address_validate(line1="N/A", city=" ", state="FM", zip_code="7870")
+    assert {
+        name: " ".join(errors[0].messages) for name, errors in refused.value.error_dict.items()
+    } == {
+        "line1": "Enter the street address with its number, like 455 W 2ND ST, "
+        "or a PO box, like PO BOX 12.",
+        "city": "Enter the city.",
+        "state": "Enter a U.S. state or territory.",
+        "zip_code": "Enter a zip code in the format XXXXX or XXXXX-XXXX.",
+    }
+
+
+@pytest.mark.parametrize("line1", ["<b>12 Main St</b>", "12 Main St {{ x }}", "12 Main St \u200b"])
+def test_a_line_that_cannot_go_on_an_envelope_is_refused(line1):
+    with pytest.raises(ValidationError, match="Use only letters, numbers, spaces"):
+        address_validate(line1=line1, city="Austin", state="TX", zip_code="78701")
+
+
+def test_a_suggestion_is_validated_like_anything_typed():
+    typed = address_validate(**TYPED)
+    assert address_suggest(typed) == USAddress(**USPS)
+    assert address_suggest(USAddress(**USPS)) is None
+    with override_settings(ADDRESS_VERIFIER="tests.accounts.test_address.NonsenseVerifier"):
+        assert address_suggest(typed) is None
+
+
+class NonsenseVerifier:
+    """Suggests something that is not an address."""
+
+    def suggest(self, fields):
+        return {**USPS, "line1": "N/A"}
 
 
 # --- the form ---

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 
+from accounts.forms import PhoneNumberForm
+from accounts.models import PhoneNumber
 from portal.audit import audit_event_open
 from portal.models import AuditEvent
 from tests.factories import CustomerAccountFactory, PhoneNumberFactory, UserFactory
@@ -48,26 +50,42 @@ def test_only_a_language_the_portal_offers_is_accepted(client):
     assert user.language == "es"
 
 
-@pytest.mark.parametrize("typed", ["(512) 555-0142", "1-512-555-0142", "512.555.0142"])
-def test_a_phone_number_is_added_as_ten_digits_and_audited(client, typed):
+@pytest.mark.parametrize(
+    "typed", ["(512) 555-0142", "1-512-555-0142", "512.555.0142", "+1 512 555 0142"]
+)
+def test_a_phone_number_is_stored_as_e164_and_audited(client, typed):
     account = CustomerAccountFactory()
     client.force_login(account.holder)
     response = client.post(reverse("accounts:phone_add"), {"number": typed, "label": "Work"})
     assert response.status_code == 302
-    assert account.phone_numbers.filter(number="5125550142", label="Work").exists()
+    stored = PhoneNumber.objects.filter(account=account, label="Work").values_list(
+        "number", flat=True
+    )
+    assert list(stored) == ["+15125550142"]
     event = AuditEvent.objects.get(action="phone.added")
     assert "5125550142" not in str(event.after)  # rule B7: sealed with the holder's key
     assert audit_event_open(event)["after"] == {
-        "number": "5125550142",
+        "number": "+15125550142",
         "label": "Work",
     }
+    html = client.get(URL).content.decode()
+    assert "(512) 555-0142" in html and "+15125550142" not in html
+
+
+NOT_A_US_NUMBER = "This is not a US phone number that can be called."
 
 
 @pytest.mark.parametrize(
     "typed, message",
     [
-        ("555-0142", "Enter a 10-digit US phone number"),
+        ("000-000-0000", NOT_A_US_NUMBER),
+        ("555-0142", NOT_A_US_NUMBER),
+        ("123-456-7890", NOT_A_US_NUMBER),
+        ("(512) 555-01", NOT_A_US_NUMBER),
+        ("call me", NOT_A_US_NUMBER),
+        ("+44 20 7946 0958", NOT_A_US_NUMBER),
         ("5125550100", "This number is already on your account."),
+        ("+1 (512) 555-0100", "This number is already on your account."),
     ],
 )
 def test_a_bad_or_repeated_phone_number_is_refused(client, typed, message):
@@ -78,6 +96,14 @@ def test_a_bad_or_repeated_phone_number_is_refused(client, typed, message):
     assert message in response.content.decode()
     assert 'aria-current="page" href="/settings/profile/"' in response.content.decode()
     assert account.phone_numbers.count() == 1
+    assert not AuditEvent.objects.filter(action="phone.added").exists()
+
+
+def test_the_phone_form_shows_a_stored_number_in_national_format():
+    account = CustomerAccountFactory()
+    form = PhoneNumberForm(initial={"number": "+15055550105"}, account=account, action="/")
+    assert 'value="(505) 555-0105"' in str(form["number"])
+    assert 'type="tel"' in str(form["number"])
 
 
 def test_the_last_phone_number_has_no_remove_button(client):

@@ -92,6 +92,24 @@ def test_reissue_to_a_corrected_address_opens_the_new_check(clerk):
     assert "A new refund check" in said(response)[0]
 
 
+def test_the_reissue_form_checks_the_address_like_the_holder_pages(clerk):
+    """Rules B3, D2: one validator for every address: a first line that is not a street,
+    a state by name, and a lowercase typed address saved in USPS style."""
+    old = RefundFactory(returned=True)
+    address = {"apply": "1", "line2": "", "city": "atlanta", "zip_code": "30308", "reason": ""}
+    page = clerk.post(button(old, "reissue"), {**address, "line1": "asdf", "state": "Georgia"})
+    assert page.status_code == 200
+    assert "Enter the street address with its number" in " ".join(
+        page.context["form"].errors["line1"]
+    )
+    assert not Refund.objects.filter(replaces=old).exists()
+    clerk.post(button(old, "reissue"), {**address, "line1": "455 peachtree  st ne", "state": "GA"})
+    assert Refund.objects.get(replaces=old).address_lines() == [
+        "455 PEACHTREE ST NE",
+        "ATLANTA GA 30308",
+    ]
+
+
 def test_bulk_mark_issued_asks_one_check_number_per_check(clerk):
     first, second = RefundFactory(), RefundFactory()
     selection = {"action": "bulk_mark_issued", "_selected_action": [first.pk, second.pk]}

@@ -74,6 +74,10 @@ def holder_file():
         "5125550199",
         "(512) 555-0199",
         "512-555-0199",
+        "(512) 555 0199",
+        "+1 512 555 0199",
+        "1-512-555-0199",
+        "555-0199",
         "700012345",
         "reference",
     ],
@@ -83,6 +87,12 @@ def test_one_search_box_finds_a_holder(support, holder_file, term):
         term = holder_file.closure.reference.lower()
     found = support.get(CHANGELIST, {"q": term}).context["cl"].result_list
     assert [account.pk for account in found] == [holder_file.pk]
+
+
+def test_a_phone_search_finds_no_one_for_another_number(support, holder_file):
+    """Stored as E.164: a typed number is normalised, not matched by loose digits."""
+    for term in ["(512) 555-0198", "000-000-0000"]:
+        assert not support.get(CHANGELIST, {"q": term}).context["cl"].result_list
 
 
 def test_the_whole_file_is_on_one_page(support, holder_file):

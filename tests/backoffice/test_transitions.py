@@ -156,9 +156,9 @@ def test_a_returned_check_is_reissued_as_a_new_check_for_the_same_amount(clerk):
 
 def test_a_reissue_needs_a_real_us_address(clerk):
     old = RefundFactory(returned=True)
-    with pytest.raises(t.TransitionRefused, match="ZIP code"):
+    with pytest.raises(t.TransitionRefused, match="zip code in the format XXXXX"):
         t.refund_reissue(refund=old, actor=clerk, **{**NEW_ADDRESS, "zip_code": "3030"})
-    with pytest.raises(t.TransitionRefused, match="not a US state"):
+    with pytest.raises(t.TransitionRefused, match="Enter a U.S. state or territory"):
         t.refund_reissue(refund=old, actor=clerk, **{**NEW_ADDRESS, "state": "ZZ"})
     old.refresh_from_db()
     assert old.status == S.RETURNED

@@ -70,7 +70,7 @@ class CustomerAccountFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def phone(self, create, extracted, **kwargs):
         if create and extracted is not False:
-            PhoneNumber.objects.create(account=self, number=extracted or "5125550100")
+            PhoneNumber.objects.create(account=self, number=extracted or "+15125550100")
 
     class Params:
         new_mexico = factory.Trait(service_state="NM", time_zone="America/Denver")
@@ -109,7 +109,7 @@ class PhoneNumberFactory(factory.django.DjangoModelFactory):
         model = PhoneNumber
 
     account = factory.SubFactory(CustomerAccountFactory, phone=False)
-    number = factory.Sequence(lambda n: f"512555{n % 10000:04d}")
+    number = factory.Sequence(lambda n: f"+1512555{n % 10000:04d}")
 
 
 class AdvanceConnectFactory(factory.django.DjangoModelFactory):
@@ -151,7 +151,7 @@ class LedgerEntryFactory(factory.django.DjangoModelFactory):
             card_brand="",
             card_last4="",
             processor_token="",
-            number_called="5125550100",
+            number_called="+15125550100",
             settled_at=factory.LazyAttribute(lambda o: o.occurred_at + dt.timedelta(hours=12)),
         )
         unsettled_call = factory.Trait(
@@ -160,7 +160,7 @@ class LedgerEntryFactory(factory.django.DjangoModelFactory):
             card_brand="",
             card_last4="",
             processor_token="",
-            number_called="5125550100",
+            number_called="+15125550100",
             occurred_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=3)),
         )
         refund = factory.Trait(
@@ -245,7 +245,7 @@ class DirectBillChargeFactory(factory.django.DjangoModelFactory):
 
     direct_bill = factory.SubFactory(DirectBillFactory)
     occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=2))
-    number_called = "5125550100"
+    number_called = "+15125550100"
     amount_cents = 315
 
     class Params:

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.addresses import address_validate
 from portal.actors import SYSTEM
 from portal.models import AuditEvent
 from refunds.models import AddressChangeRequest, HeldFunds, Refund
@@ -27,7 +28,6 @@ from refunds.services.held_funds import (
     held_funds_record_owner_notice,
 )
 from refunds.services.transitions import (
-    check_address,
     refund_mark_issued,
     refund_mark_mailed,
     refund_mark_returned,
@@ -274,7 +274,7 @@ def test_a_check_address_must_have_a_street_line_whoever_gives_it(returned_check
             closure=returned_check.closure, address={**NEW_ADDRESS, "line1": "xxxxx"}
         )
     for real in ("PO BOX 12", "RR 2 BOX 15", "GENERAL DELIVERY", "1200 E 6TH ST"):
-        assert check_address(**{**NEW_ADDRESS, "line1": real})["line1"] == real
+        assert address_validate(**{**NEW_ADDRESS, "line1": real}).line1 == real
 
 
 def test_held_funds_with_a_recorded_disposition(returned_check):
@@ -320,7 +320,7 @@ def test_new_mexico_wants_the_owner_notice_60_to_120_days_before(returned_check)
 
 def test_held_funds_are_not_sent_to_an_address_a_check_cannot_carry(returned_check):
     held = held_funds_from_refund(refund=returned_check, actor=SYSTEM, reason="Undeliverable")
-    with pytest.raises(HeldFundsRefused, match="not a US state"):
+    with pytest.raises(HeldFundsRefused, match="Enter a U.S. state or territory"):
         held_funds_claim(held_funds=held, actor=SYSTEM, address={**NEW_ADDRESS, "state": "XX"})
     held.refresh_from_db()
     assert held.status == HeldFunds.Status.HELD
