@@ -4,8 +4,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -25,6 +23,7 @@ from .models import (
     SecurusDebit,
     StampEntry,
     TopUpEnrolment,
+    User,
     VideoSession,
     VideoSubscription,
 )
@@ -115,7 +114,7 @@ def current_address(account: CustomerAccount) -> MailingAddress | None:
     return account.addresses.filter(replaced_at__isnull=True).first()
 
 
-def account_for_holder(user: AbstractBaseUser | AnonymousUser) -> CustomerAccount | None:
+def account_for_holder(user: User) -> CustomerAccount | None:
     """The holder's own account with its one-to-one services, in one query."""
     return (
         CustomerAccount.objects.select_related(
@@ -205,7 +204,7 @@ class CallRow:
 
     @property
     def state_words(self) -> str:
-        return self.State(self.state).label
+        return str(self.State(self.state).label)
 
 
 def recent_calls(account: CustomerAccount, *, limit: int = 10) -> list[CallRow]:
@@ -286,6 +285,8 @@ class MyAccountOverview:
 
     @property
     def unsettled_not_shown(self) -> int:
+        if self.advance_connect is None:  # no AdvanceConnect: no unsettled calls at all
+            return 0
         return self.advance_connect.unsettled_count - len(self.unsettled)
 
     @property

@@ -48,7 +48,7 @@ class Activity(models.TextChoices):
     @classmethod
     def words(cls, kind: str) -> str:
         """`sign_in` → `sign-in`; a kind not listed here is shown as it is stored."""
-        return cls(kind).label if kind in cls.values else kind
+        return str(cls(kind).label) if kind in cls.values else kind
 
 
 def account_record_activity(*, account: CustomerAccount, kind: str, at: dt.datetime) -> None:

@@ -2,8 +2,14 @@
 (a `User`), a holder who did not sign in, or the portal itself."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Union
 
 from django.contrib.auth.base_user import AbstractBaseUser
+
+if TYPE_CHECKING:
+    # django-stubs resolves this alias to AUTH_USER_MODEL (accounts.User) without portal
+    # importing accounts: the apps depend one way (tests/test_architecture.py).
+    from django.contrib.auth.models import _User as User
 
 
 @dataclass(frozen=True)
@@ -24,14 +30,15 @@ class HolderActor:
         return f"holder ({self.via})"
 
 
-Actor = AbstractBaseUser | SystemActor | HolderActor
+# A user is AUTH_USER_MODEL; checked at run time as any `AbstractBaseUser`.
+Actor = Union["User", SystemActor, HolderActor]
 
 SYSTEM = SystemActor()
 HOLDER_ON_STATUS_PAGE = HolderActor("refund status page")
 HOLDER_BY_EMAILED_LINK = HolderActor("confirmed by the emailed link")
 
 
-def actor_user(actor: Actor) -> AbstractBaseUser | None:
+def actor_user(actor: Actor) -> "User | None":
     """The user behind `actor`, for `closed_by`, `decided_by` and the like; None for the
     system or a holder who did not sign in."""
     return actor if isinstance(actor, AbstractBaseUser) else None

@@ -88,5 +88,5 @@ class DataKey(models.Model):
             models.UniqueConstraint(fields=["holder", "purpose"], name="portal_one_data_key")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"data key {self.pk} ({self.purpose})"

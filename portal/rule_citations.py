@@ -85,27 +85,29 @@ def _texts(source: str, tree: ast.Module):
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
             if token.type == tokenize.COMMENT:
                 yield token.start[0], token.string
-    nodes = [tree]
+    nodes: list[ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef] = [tree]
     while nodes:
         node = nodes.pop()
         first = node.body[0] if node.body else None
-        docstring = getattr(first.value, "value", None) if isinstance(first, ast.Expr) else None
-        if isinstance(docstring, str):
-            yield first.lineno, docstring
+        if isinstance(first, ast.Expr):
+            docstring = getattr(first.value, "value", None)
+            if isinstance(docstring, str):
+                yield first.lineno, docstring
         nodes.extend(child for child in node.body if isinstance(child, DEFINITIONS))
 
 
 def _test_spans(tree: ast.Module, path: str) -> list[tuple[int, int, str]]:
     """(first line, last line, node id) of each test function, decorators included."""
-    spans = []
+    spans: list[tuple[int, int, str]] = []
 
-    def visit(nodes, prefix):
+    def visit(nodes: list[ast.stmt], prefix: str) -> None:
         for node in nodes:
             if isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
                 visit(node.body, f"{prefix}::{node.name}")
             elif isinstance(node, DEFINITIONS[1:]) and node.name.startswith("test"):
                 first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-                spans.append((first, node.end_lineno, f"{prefix}::{node.name}"))
+                last = node.lineno if node.end_lineno is None else node.end_lineno  # ast sets it
+                spans.append((first, last, f"{prefix}::{node.name}"))
 
     visit(tree.body, path)
     return spans

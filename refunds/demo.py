@@ -19,7 +19,7 @@ from accounts.demo import (
     seed_direct_bill_account,
     seed_prepaid_account,
 )
-from accounts.models import CustomerAccount, DirectBillStatement, PurchaseMethod
+from accounts.models import CustomerAccount, DirectBillStatement, PurchaseMethod, User
 from portal.actors import SYSTEM
 
 from .models import Closure, Refund
@@ -53,7 +53,7 @@ RETURNED_CHECK_LAST_NAME = "Whitfield"
 class Story:
     """What happened after the closure, `ago(n)` being n days before the seeding."""
 
-    clerk: object  # the Refund operations user who made the moves
+    clerk: User  # the Refund operations user who made the moves
     ago: Callable[[float], dt.datetime]
 
 
@@ -164,6 +164,8 @@ def _final_statement(closure: Closure, at: dt.datetime) -> DirectBillStatement:
     """The daily Direct Bill job, run on the day the hold ends (rule E5)."""
     direct_bill_holds_process(now=at)
     closure.refresh_from_db()
+    if closure.final_statement is None:  # the job bills every closure whose hold has ended
+        raise ValueError(f"closure {closure.reference} got no final statement")
     return closure.final_statement
 
 

@@ -23,11 +23,13 @@ def keep_account_open(request):
     account = account_for_holder(request.user)
     now = timezone.now()
     outlook = inactivity_outlook(account=account, now=now) if account else None
-    if outlook is None:
+    if account is None or outlook is None:
         raise Http404
     if request.method == "POST":
         account_keep_open(account=account, actor=request.user, at=now)
         outlook = inactivity_outlook(account=account, now=now)
+        if outlook is None:  # keeping the account open does not change who is covered
+            raise AssertionError(f"account {account.pk} is no longer covered")
         messages.success(
             request,
             _("Your account stays open. Without activity it would now close on %(date)s.")

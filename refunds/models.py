@@ -529,7 +529,15 @@ class AddressChangeRequest(models.Model):
         """Confirmed by the holder or approved by staff: the new check exists (rule B3)."""
         return self.status in (self.Status.CONFIRMED, self.Status.APPROVED)
 
-    def address(self) -> dict:
+    def money(self) -> "Refund | HeldFunds":
+        """The returned check or the held funds the new address is for: always exactly one
+        of the two (the check constraint above)."""
+        item = self.refund or self.held_funds
+        if item is None:
+            raise ValueError(f"address change {self.pk} is for neither a check nor held funds")
+        return item
+
+    def address(self) -> dict[str, str]:
         return {
             name: getattr(self, name) for name in ("line1", "line2", "city", "state", "zip_code")
         }
@@ -570,7 +578,7 @@ class PositivePayFile(models.Model):
         verbose_name_plural = "Positive Pay issue files"
         ordering = ["-created_at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.filename
 
 
@@ -605,7 +613,7 @@ class PositivePayItem(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} check {self.check_number}"
 
 
@@ -638,7 +646,7 @@ class BankFile(models.Model):
         verbose_name_plural = "bank paid-items files"
         ordering = ["-imported_at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.filename} ({self.as_of_date})"
 
 
@@ -690,7 +698,7 @@ class BankFileException(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_reason_display()}: check {self.check_number} (line {self.line})"
 
 
@@ -727,7 +735,7 @@ class LegalHold(models.Model):
         ordering = ["-placed_at", "-id"]
         permissions = [("place_legal_hold", "Can place and lift legal holds")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Legal hold on {self.account.number}"
 
     def is_active(self, today: dt.date) -> bool:
@@ -762,5 +770,5 @@ class ErasureRecord(models.Model):
             )
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_stage_display()} erased, account {self.account.number}"

@@ -128,7 +128,10 @@ def _looked_up_closure(request):
     window_seconds = settings.REFUND_CLAIM_WINDOW_MINUTES * 60
     if not data or time.time() - data.get("at", 0) > window_seconds:
         return None
-    return Closure.objects.select_related("account__holder").filter(pk=data.get("id")).first()
+    closure_id = data.get("id")
+    if closure_id is None:
+        return None
+    return Closure.objects.select_related("account__holder").filter(pk=closure_id).first()
 
 
 def refund_claim(request):

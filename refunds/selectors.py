@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Q
+from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import (
@@ -110,7 +111,7 @@ def closure_for_status_lookup(*, reference: str, zip_code: str, last_name: str) 
 
 
 # rule E4: a refund goes back to a card only when the last deposit was made online by card.
-CHECK_REASONS = {
+CHECK_REASONS: dict[str, Promise] = {
     PurchaseMethod.MONEYGRAM: gettext_lazy(
         "It comes as a check because the last time you added money, you paid by MoneyGram."
     ),

@@ -8,14 +8,15 @@ from .models import Refund
 
 S = Refund.Status
 
-CARD_TRANSITIONS = {
+# Keyed by plain str: the TextChoices members are str, and callers pass model field values.
+CARD_TRANSITIONS: dict[str, set[str]] = {
     S.PENDING: {S.SUBMITTED, S.FAILED},
     S.SUBMITTED: {S.SETTLED, S.FAILED},
     S.SETTLED: set(),
     S.FAILED: set(),
 }
 
-CHECK_TRANSITIONS = {
+CHECK_TRANSITIONS: dict[str, set[str]] = {
     S.PENDING: {S.ISSUED, S.VOID},
     S.ISSUED: {S.MAILED, S.RETURNED, S.VOID, S.STALE},
     S.MAILED: {S.CASHED, S.RETURNED, S.VOID, S.STALE},
@@ -27,10 +28,13 @@ CHECK_TRANSITIONS = {
     S.ESCHEATED: set(),
 }
 
-TRANSITIONS = {Refund.Method.CARD: CARD_TRANSITIONS, Refund.Method.CHECK: CHECK_TRANSITIONS}
+TRANSITIONS: dict[str, dict[str, set[str]]] = {
+    Refund.Method.CARD: CARD_TRANSITIONS,
+    Refund.Method.CHECK: CHECK_TRANSITIONS,
+}
 
 # Not yet in the holder's hands: past its due date in one of these, a refund is overdue.
-NOT_YET_SENT = {
+NOT_YET_SENT: dict[str, set[str]] = {
     Refund.Method.CARD: {S.PENDING},
     Refund.Method.CHECK: {S.PENDING, S.ISSUED},
 }
@@ -48,7 +52,7 @@ def can_move(method: str, status: str, target: str) -> bool:
 # a statement past due (decision: what is left is still overdue).
 T = DirectBillStatement.Status
 
-STATEMENT_TRANSITIONS = {
+STATEMENT_TRANSITIONS: dict[str, set[str]] = {
     T.ISSUED: {T.PARTIALLY_PAID, T.PAID, T.PAST_DUE, T.WRITTEN_OFF},
     T.PARTIALLY_PAID: {T.PAID, T.PAST_DUE, T.WRITTEN_OFF},
     T.PAST_DUE: {T.PAID, T.WRITTEN_OFF},
@@ -57,7 +61,7 @@ STATEMENT_TRANSITIONS = {
 }
 
 # A statement in one of these still takes payments.
-STATEMENT_OPEN = {T.ISSUED, T.PARTIALLY_PAID, T.PAST_DUE}
+STATEMENT_OPEN: set[str] = {T.ISSUED, T.PARTIALLY_PAID, T.PAST_DUE}
 
 
 def statement_can_move(status: str, target: str) -> bool:

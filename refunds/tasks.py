@@ -18,18 +18,27 @@ def holder_email_of(record: Closure | InactivityNotice | HolderNotice) -> dict:
     """The holder, template and context of the email `record` stands for (a closure's
     confirmation, an inactivity notice, or any other notice): `send_holder_email` kwargs."""
     if isinstance(record, Closure):
-        context = {"closure": record}
-        return {"user": record.account.holder, "template": "closure_confirmed", "context": context}
+        return {
+            "user": record.account.holder,
+            "template": "closure_confirmed",
+            "context": {"closure": record},
+        }
     if isinstance(record, InactivityNotice):
         from .services.inactivity import inactivity_notice_context
 
-        context = inactivity_notice_context(record, at=timezone.now())
-        return {"user": record.account.holder, "template": "inactivity_notice", "context": context}
+        return {
+            "user": record.account.holder,
+            "template": "inactivity_notice",
+            "context": inactivity_notice_context(record, at=timezone.now()),
+        }
     from .services.statements import final_statement_context
 
-    context = {"closure": record.closure, "refund": record.refund}
+    context: dict[str, object] = {"closure": record.closure, "refund": record.refund}
     if record.kind == HolderNotice.Kind.FINAL_STATEMENT:
-        context.update(final_statement_context(record.closure.final_statement))
+        statement = record.closure.final_statement
+        if statement is None:  # the notice is queued when the final statement is issued
+            raise ValueError(f"notice {record.pk}: closure {record.closure_id} has no statement")
+        context.update(final_statement_context(statement))
     return {"user": record.user, "template": record.kind, "context": context}
 
 

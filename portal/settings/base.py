@@ -248,7 +248,7 @@ PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000")
 # --- hardening (issue 9): unreadable input refused, no caching of personal answers,
 # browser features denied, and how long a sign-in lasts ---
 # The portal needs no device or sensor, and takes no payment through the browser.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",

@@ -181,8 +181,16 @@ class VideoSessionInline(ReadOnlyTabularInline):
 class ClosureInline(ReadOnlyStackedInline):
     model = Closure
     fk_name = "account"
-    fields = ["closure", "reason", "closed_at", "refund", "hold", "refunds", "address_changes"]
-    readonly_fields = fields
+    readonly_fields = (
+        "closure",
+        "reason",
+        "closed_at",
+        "refund",
+        "hold",
+        "refunds",
+        "address_changes",
+    )
+    fields = readonly_fields
 
     @admin.display(description="closure")
     def closure(self, closure):

@@ -20,9 +20,9 @@ from .base import FORM_PAGE, ReadOnlyAdmin, action_page, audit_history, link
 
 
 def describe(change: AddressChangeRequest) -> str:
-    item = change.refund or change.held_funds
     return (
-        f"new address for {change.closure.reference} ({format_cents(item.amount_cents)}): "
+        f"new address for {change.closure.reference} "
+        f"({format_cents(change.money().amount_cents)}): "
         f"{', '.join(change.address_lines())}"
     )
 

@@ -87,8 +87,16 @@ class NaupaForm(forms.Form):
 
 class PositivePayItemInline(ReadOnlyTabularInline):
     model = PositivePayItem
-    fields = ["kind", "check_number", "amount", "issued_on", "payee_name", "resent", "refund_check"]
-    readonly_fields = fields
+    readonly_fields = (
+        "kind",
+        "check_number",
+        "amount",
+        "issued_on",
+        "payee_name",
+        "resent",
+        "refund_check",
+    )
+    fields = readonly_fields
 
     @admin.display(description="amount")
     def amount(self, item):
@@ -189,8 +197,16 @@ class PositivePayFileAdmin(DjangoObjectActions, ReadOnlyAdmin):
 
 class BankFileExceptionInline(ReadOnlyTabularInline):
     model = BankFileException
-    fields = ["line", "check_number", "amount", "reason", "detail", "resolved_at", "open_link"]
-    readonly_fields = fields
+    readonly_fields = (
+        "line",
+        "check_number",
+        "amount",
+        "reason",
+        "detail",
+        "resolved_at",
+        "open_link",
+    )
+    fields = readonly_fields
 
     @admin.display(description="amount paid")
     def amount(self, exception):

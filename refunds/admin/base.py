@@ -4,6 +4,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -31,18 +32,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     show_full_result_count = False
 
-    def response_action(self, request, queryset):
+    def response_action(self, request, queryset, *args, **kwargs):
         """A selection that is not a list of row ids (a form tampered with) is refused
         in plain words; Django would filter on it and fail with a 500."""
         try:
-            for value in request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME):
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
                 SELECTED_ID.clean(value)
         except ValidationError:
             self.message_user(
                 request, "The selected rows could not be read. Select them again.", messages.ERROR
             )
             return HttpResponseRedirect(request.get_full_path())
-        return super().response_action(request, queryset)
+        return super().response_action(request, queryset, *args, **kwargs)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -54,7 +55,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline:
+class ReadOnlyInline(admin.options.InlineModelAdmin):
     """An inline that only shows: nothing is added, edited or deleted through it."""
 
     extra = 0
@@ -137,7 +138,7 @@ def action_page(model_admin, request, *, title, form, objects, cancel_url, hidde
 def bulk_hidden(request, queryset):
     """The hidden fields that bring a bulk action's selection back to the action."""
     return [("action", request.POST["action"])] + [
-        (admin.helpers.ACTION_CHECKBOX_NAME, pk) for pk in queryset.values_list("pk", flat=True)
+        (helpers.ACTION_CHECKBOX_NAME, pk) for pk in queryset.values_list("pk", flat=True)
     ]
 
 

@@ -48,7 +48,8 @@ class IssueManyForm(forms.Form):
             )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         numbers = [v.strip() for k, v in cleaned.items() if k.startswith("check_number_")]
         if len(numbers) != len(set(numbers)):
             raise forms.ValidationError("Each check needs its own number.")
@@ -134,7 +135,8 @@ class ExportForm(forms.Form):
             )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
         for date in (date_from, date_to):
             if date and not DATE_BOUNDS[0] <= date <= DATE_BOUNDS[1]:

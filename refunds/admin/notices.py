@@ -26,7 +26,7 @@ def may_resend(request) -> bool:
     )
 
 
-class ResendInHolderLanguage:
+class ResendInHolderLanguage(admin.ModelAdmin):
     """Rule B5: the back office is in English, but shows each holder's language and
     sends an email again in it. `holder_path` leads from the record to the holder."""
 
@@ -174,7 +174,7 @@ class InactivityLetterAdmin(ReadOnlyAdmin):
     search_help_text = "Account number or holder last name"
     ordering = ["created_at", "id"]
     actions = ["bulk_mark_mailed"]
-    fields = [
+    readonly_fields = (
         "account",
         "holder_name",
         "mail_to",
@@ -184,8 +184,8 @@ class InactivityLetterAdmin(ReadOnlyAdmin):
         "sent_at",
         "state",
         "history",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
 
     def get_queryset(self, request):
         current = MailingAddress.objects.filter(replaced_at__isnull=True)

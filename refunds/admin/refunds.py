@@ -502,8 +502,8 @@ def _done(refund, result) -> str:
 class RefundInline(ReadOnlyTabularInline):
     model = Refund
     fk_name = "closure"
-    fields = ["refund", "method", "status", "amount", "due_date", "check_number"]
-    readonly_fields = fields
+    readonly_fields = ("refund", "method", "status", "amount", "due_date", "check_number")
+    fields = readonly_fields
 
     @admin.display(description="refund")
     def refund(self, refund):

@@ -47,7 +47,7 @@ class Layout:
 
     def __post_init__(self):
         if self.kind == "fixed":
-            taken = set()
+            taken: set[int] = set()
             for item in self.fields:
                 columns = set(range(item.start, item.start + item.width))
                 if not columns or taken & columns or max(columns) > self.record_length:

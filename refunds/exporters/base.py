@@ -13,16 +13,18 @@ import json
 import os
 import tempfile
 import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, ClassVar
 
 import xlsxwriter
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Model, QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from portal.actors import Actor
+from accounts.models import User
 from portal.audit import AuditAction, audit_record
 from portal.business_calendar import business_zone
 from portal.errors import Refused
@@ -77,17 +79,18 @@ class Exporter:
 
     key = ""
     label = ""
-    model = None
+    model: ClassVar[type[Model]]  # set by every subclass
     date_field = ""
     columns: list[Column] = []
 
-    def base_queryset(self):
-        return self.model.objects.all()
+    def base_queryset(self) -> QuerySet[Any]:
+        return self.model._default_manager.all()
 
-    def queryset(self, *, date_from: dt.date, date_to: dt.date):
+    def queryset(self, *, date_from: dt.date, date_to: dt.date) -> QuerySet[Any]:
         """The rows dated from `date_from` to `date_to` inclusive, in the business
         time zone, oldest first."""
         field = self.model._meta.get_field(self.date_field)
+        period: dict[str, object]
         if field.get_internal_type() == "DateTimeField":
             zone = business_zone()
             start = dt.datetime.combine(date_from, dt.time.min, tzinfo=zone)
@@ -100,7 +103,7 @@ class Exporter:
     def headers(self) -> list[str]:
         return [column.header for column in self.columns]
 
-    def values(self, queryset):
+    def values(self, queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
         return queryset.values_list(*[c.path for c in self.columns]).iterator(chunk_size=CHUNK_SIZE)
 
 
@@ -110,7 +113,7 @@ def _utc_text(moment: dt.datetime) -> str:
 
 # How each kind of value becomes a cell: text (str) or a number or date written as is;
 # None is always an empty cell.
-CELL = {
+CELL: dict[str, Callable[[Any], Any]] = {
     "text": str,
     "money": cents_to_decimal,
     "number": int,
@@ -121,7 +124,7 @@ CELL = {
 }
 
 
-def csv_stream(headers, rows):
+def csv_stream(headers: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
     """CSV text in pieces of `CHUNK_SIZE` rows, with a byte order mark so that
     spreadsheet programs read the file as UTF-8. Every text (str) cell goes through
     `escape_formula`; numbers (Decimal money, int) and dates are written as they are.
@@ -144,7 +147,7 @@ def csv_stream(headers, rows):
     yield buffer.getvalue()
 
 
-def csv_chunks(exporter: Exporter, queryset):
+def csv_chunks(exporter: Exporter, queryset: QuerySet[Any]) -> Iterator[str]:
     """An exporter's rows through `csv_stream`, each value made a cell by its kind."""
     cells = [CELL[column.kind] for column in exporter.columns]
     rows = (
@@ -154,7 +157,7 @@ def csv_chunks(exporter: Exporter, queryset):
     return csv_stream(exporter.headers(), rows)
 
 
-def xlsx_file(exporter: Exporter, queryset, path: str) -> None:
+def xlsx_file(exporter: Exporter, queryset: QuerySet[Any], path: str) -> None:
     """Write the XLSX to `path` in constant memory (each row is flushed to disk as
     soon as the next one starts). Money is a number cell with two decimals written
     from an exact Decimal, dates are date cells, text is never a formula."""
@@ -191,7 +194,9 @@ def xlsx_file(exporter: Exporter, queryset, path: str) -> None:
     workbook.close()
 
 
-def export_response(*, exporter: Exporter, file_format: str, date_from, date_to, actor: Actor):
+def export_response(
+    *, exporter: Exporter, file_format: str, date_from: dt.date, date_to: dt.date, actor: User
+) -> StreamingHttpResponse | FileResponse:
     """Record the export, then send it.
 
     The record (an `ExportRun` and its audit event: who, which export, the dates,
@@ -203,7 +208,7 @@ def export_response(*, exporter: Exporter, file_format: str, date_from, date_to,
     if date_from > date_to:
         raise ExportRefused("The start date is after the end date.")
     queryset = exporter.queryset(date_from=date_from, date_to=date_to)
-    ceiling = exporter.model.objects.aggregate(top=Max("pk"))["top"] or 0
+    ceiling = exporter.model._default_manager.aggregate(top=Max("pk"))["top"] or 0
     queryset = queryset.filter(pk__lte=ceiling)
     with transaction.atomic():
         row_count = queryset.count()
@@ -235,11 +240,11 @@ def export_response(*, exporter: Exporter, file_format: str, date_from, date_to,
         )
     filename = f"{exporter.key}_{date_from}_{date_to}.{file_format}"
     if file_format == ExportRun.Format.CSV:
-        response = StreamingHttpResponse(
+        stream = StreamingHttpResponse(
             csv_chunks(exporter, queryset), content_type="text/csv; charset=utf-8"
         )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        stream["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return stream
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:

@@ -34,9 +34,10 @@ class NaupaReport:
     total_cents: int
 
 
-def _property_values(sequence: int, refund: Refund) -> dict:
+def _property_values(
+    sequence: int, refund: Refund, *, held: bool, property_cents: int
+) -> dict[str, object]:
     holder = refund.closure.account.holder
-    held = refund.remitted_as_held_funds
     return {
         "PROP_SEQUENCE_NUMBER": str(sequence),
         "PROP_OWNER_NAME_LAST": holder.last_name or refund.payee_name,
@@ -49,8 +50,8 @@ def _property_values(sequence: int, refund: Refund) -> dict:
         # decision: the owner's last contact is the closure of the account
         "PROP_DATE_OF_LAST_CONTACT": refund.closure.closed_at.astimezone(business_zone()).date(),
         "PROP_TYPE": naupa.CREDIT_BALANCE if held else naupa.UNCASHED_CHECK,
-        "PROP_AMOUNT_REPORTED": refund.property_cents,
-        "PROP_AMOUNT_REMITTED": refund.property_cents,
+        "PROP_AMOUNT_REPORTED": property_cents,
+        "PROP_AMOUNT_REMITTED": property_cents,
         "PROP_ACCOUNT_NUMBER": refund.closure.account.number,
         "PROP_CHECK_NUMBER": "" if held else refund.check_number,
     }
@@ -113,17 +114,15 @@ def naupa_report(*, state: str, date_from: dt.date, date_to: dt.date) -> NaupaRe
     try:
         for sequence, refund in enumerate(properties, start=1):
             held_funds = getattr(refund, "held_funds", None)
-            refund.remitted_as_held_funds = (
-                held_funds is not None and held_funds.status == HeldFunds.Status.REMITTED
-            )
-            refund.property_cents = (
-                held_funds.amount_cents if refund.remitted_as_held_funds else refund.amount_cents
-            )
-            total_cents += refund.property_cents
+            if held_funds is not None and held_funds.status == HeldFunds.Status.REMITTED:
+                held, property_cents = True, held_funds.amount_cents
+            else:
+                held, property_cents = False, refund.amount_cents
+            total_cents += property_cents
             records.append(
                 fixed_record(
                     naupa.PROPERTY.fields,
-                    _property_values(sequence, refund),
+                    _property_values(sequence, refund, held=held, property_cents=property_cents),
                     naupa.RECORD_LENGTH,
                 )
             )

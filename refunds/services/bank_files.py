@@ -8,13 +8,16 @@ back office's "Mark cashed" button.
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
-from portal.actors import actor_label, actor_user
+from accounts.models import User
+from portal.actors import Actor, actor_label, actor_user
 from portal.audit import AuditAction, audit_record
 from portal.business_calendar import business_zone
 from portal.money import format_cents
@@ -35,12 +38,16 @@ OUTSTANDING = {S.ISSUED, S.MAILED, S.RETURNED}
 # Checks that must never be paid any more: once sent as issued, they go as voids.
 NO_LONGER_PAYABLE = {S.VOID, S.REISSUED, S.STALE, S.ESCHEATED}
 
+M = TypeVar("M", bound=Model)
+
 
 class BankFileRefused(Exception):
     """The file cannot be made or read as asked; nothing was changed."""
 
 
-def _in_range(queryset, field: str, date_from, date_to):
+def _in_range(
+    queryset: QuerySet[M], field: str, date_from: dt.date | None, date_to: dt.date | None
+) -> QuerySet[M]:
     if date_from:
         queryset = queryset.filter(**{f"{field}__gte": date_from})
     if date_to:
@@ -48,7 +55,7 @@ def _in_range(queryset, field: str, date_from, date_to):
     return queryset
 
 
-def _zoned_range(date_from, date_to) -> dict:
+def _zoned_range(date_from: dt.date | None, date_to: dt.date | None) -> dict[str, dt.datetime]:
     """The moments of the business days `date_from` to `date_to`, for a datetime field."""
     zone = business_zone()
     bounds = {}
@@ -60,7 +67,9 @@ def _zoned_range(date_from, date_to) -> dict:
     return bounds
 
 
-def positive_pay_candidates(*, date_from=None, date_to=None, resend=False):
+def positive_pay_candidates(
+    *, date_from: dt.date | None = None, date_to: dt.date | None = None, resend: bool = False
+) -> tuple[QuerySet[Refund], QuerySet[Refund]]:
     """The checks the next issue file holds: (issues, voids), each by check number.
 
     Issues: checks outstanding (issued, mailed or returned) with their issue date in
@@ -83,7 +92,7 @@ def positive_pay_candidates(*, date_from=None, date_to=None, resend=False):
 
 def positive_pay_file_create(
     *,
-    actor,
+    actor: User,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     resend: bool = False,
@@ -148,17 +157,7 @@ def positive_pay_file_create(
                 created_at=at,
             )
             PositivePayItem.objects.bulk_create(
-                PositivePayItem(
-                    file=pay_file,
-                    refund=check,
-                    kind=kind,
-                    resent=resend,
-                    check_number=check.check_number,
-                    amount_cents=check.amount_cents,
-                    issued_on=check.issued_on,
-                    payee_name=check.payee_name,
-                )
-                for kind, check in entries
+                _sent_item(pay_file, kind, check, resend) for kind, check in entries
             )
             audit_record(
                 actor=actor,
@@ -186,7 +185,28 @@ def positive_pay_file_create(
         ) from exc
 
 
-def positive_pay_file_download(*, pay_file: PositivePayFile, actor, at=None) -> bytes:
+def _sent_item(
+    pay_file: PositivePayFile, kind: str, check: Refund, resend: bool
+) -> PositivePayItem:
+    """The file's line for `check`, as sent. Candidates are issued checks: a number and
+    an issue date are always there."""
+    if check.check_number is None or check.issued_on is None:
+        raise AssertionError(f"refund {check.pk} is not an issued check")
+    return PositivePayItem(
+        file=pay_file,
+        refund=check,
+        kind=kind,
+        resent=resend,
+        check_number=check.check_number,
+        amount_cents=check.amount_cents,
+        issued_on=check.issued_on,
+        payee_name=check.payee_name,
+    )
+
+
+def positive_pay_file_download(
+    *, pay_file: PositivePayFile, actor: Actor, at: dt.datetime | None = None
+) -> bytes:
     """The file's bytes, exactly as first made (same SHA-256); each download audited."""
     with transaction.atomic():
         audit_record(
@@ -199,7 +219,7 @@ def positive_pay_file_download(*, pay_file: PositivePayFile, actor, at=None) -> 
     return pay_file.content.encode("ascii")
 
 
-def _exception_for(paid: PaidCheck, refund: Refund | None, seen: set) -> tuple[str, str]:
+def _exception_for(paid: PaidCheck, refund: Refund | None, seen: set[str]) -> tuple[str, str]:
     """Why a paid check cannot be applied as it is, in plain words, or ("", "")."""
     number = paid.check_number.lstrip("0")
     if refund is None or not number:
@@ -228,7 +248,9 @@ def _exception_for(paid: PaidCheck, refund: Refund | None, seen: set) -> tuple[s
     return "", ""
 
 
-def bank_file_import(*, content: bytes, filename: str, actor, at=None) -> tuple[BankFile, bool]:
+def bank_file_import(
+    *, content: bytes, filename: str, actor: Actor, at: dt.datetime | None = None
+) -> tuple[BankFile, bool]:
     """Read the bank's BAI2 paid-items file and clear the checks it paid (rule B8).
 
     A check paid with exactly its number and amount, and mailed, is marked cashed on the
@@ -292,8 +314,12 @@ def bank_file_import(*, content: bytes, filename: str, actor, at=None) -> tuple[
     return bank_file, True
 
 
-def _apply_paid_checks(bank_file: BankFile, paid_checks, actor, at):
-    cleared, exceptions, seen = [], [], set()
+def _apply_paid_checks(
+    bank_file: BankFile, paid_checks: Iterable[PaidCheck], actor: Actor, at: dt.datetime
+) -> tuple[list[str | None], list[BankFileException]]:
+    cleared: list[str | None] = []
+    exceptions: list[BankFileException] = []
+    seen: set[str] = set()
     for paid in paid_checks:
         number = paid.check_number.lstrip("0")
         refund = (
@@ -322,12 +348,16 @@ def _apply_paid_checks(bank_file: BankFile, paid_checks, actor, at):
                 )
             )
             continue
+        if refund is None:  # _exception_for gives a reason for a check without a refund
+            raise AssertionError("a paid check without a refund has an exception")
         refund_mark_cashed(refund=refund, actor=actor, cleared_on=paid.paid_on, at=at)
         cleared.append(refund.check_number)
     return cleared, exceptions
 
 
-def bank_file_download(*, bank_file: BankFile, actor, at=None) -> bytes:
+def bank_file_download(
+    *, bank_file: BankFile, actor: Actor, at: dt.datetime | None = None
+) -> bytes:
     """The paid-items file as it was imported; each download audited."""
     with transaction.atomic():
         audit_record(
@@ -341,7 +371,7 @@ def bank_file_download(*, bank_file: BankFile, actor, at=None) -> bytes:
 
 
 def bank_file_exception_resolve(
-    *, exception: BankFileException, actor, note: str, at=None
+    *, exception: BankFileException, actor: User, note: str, at: dt.datetime | None = None
 ) -> BankFileException:
     """A person's decision on an exception, with a note (rule B8). Resolving records the
     decision only: moving the check (void, mark cashed, ...) is done with its own

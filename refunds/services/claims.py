@@ -176,7 +176,7 @@ def address_change_request_email_link(*, change_id: int, at: dt.datetime | None 
             context={
                 "change": change,
                 "closure": change.closure,
-                "amount_cents": (change.refund or change.held_funds).amount_cents,
+                "amount_cents": change.money().amount_cents,
                 "confirm_url": absolute_url(path),
                 "hours": settings.ADDRESS_CHANGE_LINK_VALID_HOURS,
             },
@@ -193,7 +193,11 @@ def address_change_request_for_token(token: str) -> AddressChangeRequest | None:
 
 
 def address_change_link_is_live(change: AddressChangeRequest, at: dt.datetime) -> bool:
-    return change.status == S.AWAITING_CONFIRMATION and at < change.expires_at
+    return (
+        change.status == S.AWAITING_CONFIRMATION
+        and change.expires_at is not None
+        and at < change.expires_at
+    )
 
 
 def address_change_request_confirm(
@@ -210,7 +214,8 @@ def address_change_request_confirm(
         change = _lock(found)
         if change.status != S.AWAITING_CONFIRMATION:
             return change
-        if at >= change.expires_at:
+        # A link is sent with its expiry: a request found by its token always has one.
+        if change.expires_at is None or at >= change.expires_at:
             return _decide(change, status=S.EXPIRED, actor=HOLDER_BY_EMAILED_LINK, at=at)
         return _execute(change, status=S.CONFIRMED, actor=HOLDER_BY_EMAILED_LINK, at=at)
 

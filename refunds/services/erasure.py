@@ -23,7 +23,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import CustomerAccount, DirectBillPayment, DirectBillStatement, User
@@ -133,7 +133,7 @@ def _expected_final_on(closure: Closure) -> dt.date:
     the Direct Bill hold's end, the final statement's due date), for the holder's notice."""
     days = [business_date(closure.closed_at), closure.direct_bill_hold_until]
     days += list(closure.refunds.values_list("due_date", flat=True))
-    if closure.final_statement_id:
+    if closure.final_statement is not None:
         days.append(closure.final_statement.due_date)
     return max(day for day in days if day is not None)
 
@@ -177,7 +177,7 @@ def erasure_schedule(*, closure: Closure, now: dt.datetime) -> ErasureSchedule:
     )
 
 
-def _value(how: str, account: CustomerAccount):
+def _value(how: str, account: CustomerAccount) -> str:
     return {
         PSEUDONYM: pseudonym(account),
         PSEUDONYM_EMAIL: _pseudonym_email(account),
@@ -246,6 +246,8 @@ def _erase(account: CustomerAccount, stage: str, now: dt.datetime) -> ErasureRec
         data_keys_shred(holder=holder, purpose=purpose)
     categories += [f"audit trail: {purpose} data key" for purpose in purposes]
     final_at = money_final_at(closure)
+    if final_at is None:  # `schedule.due` holds only once the money is final
+        raise AssertionError(f"account {account.pk}: money not final, nothing is due")
     record = ErasureRecord.objects.create(
         account=account,
         stage=stage,
@@ -266,7 +268,9 @@ def _erase(account: CustomerAccount, stage: str, now: dt.datetime) -> ErasureRec
     return record
 
 
-def _sweep(stage: str, candidates, now: dt.datetime) -> list[ErasureRecord]:
+def _sweep(
+    stage: str, candidates: QuerySet[CustomerAccount], now: dt.datetime
+) -> list[ErasureRecord]:
     today = business_date(now)
     due = [
         closure.account_id
@@ -299,7 +303,12 @@ def records_erase(*, now: dt.datetime | None = None) -> list[ErasureRecord]:
 
 
 def legal_hold_place(
-    *, account: CustomerAccount, actor, reason: str, until: dt.date | None, at=None
+    *,
+    account: CustomerAccount,
+    actor: User,
+    reason: str,
+    until: dt.date | None,
+    at: dt.datetime | None = None,
 ) -> LegalHold:
     """Rule B7: Support pauses erasure of the account; audited."""
     reason = (reason or "").strip()
@@ -326,7 +335,9 @@ def legal_hold_place(
     return hold
 
 
-def legal_hold_lift(*, hold: LegalHold, actor, reason: str, at=None) -> LegalHold:
+def legal_hold_lift(
+    *, hold: LegalHold, actor: User, reason: str, at: dt.datetime | None = None
+) -> LegalHold:
     """End a hold; the account's erasure days apply again. Lifting twice does nothing."""
     reason = (reason or "").strip()
     if not reason:

@@ -103,6 +103,8 @@ def held_funds_claim(
     with transaction.atomic():
         held = _lock(held_funds)
         if held.status == HeldFunds.Status.CLAIMED:
+            if held.claimed_by_refund is None:  # a claim sets its refund in the same save
+                raise HeldFundsRefused("These funds were claimed already.")
             return held.claimed_by_refund
         if held.status != HeldFunds.Status.HELD:
             raise HeldFundsRefused(

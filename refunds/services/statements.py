@@ -160,13 +160,15 @@ def statement_mark_past_due(
         )
 
 
-def _last_write_off_reason(statement: DirectBillStatement) -> str:
+def _last_write_off_reason(statement: DirectBillStatement) -> str | None:
     event = AuditEvent.objects.filter(
         object_type=statement._meta.label_lower,
         object_id=str(statement.pk),
         action=AuditAction.STATEMENT_WRITTEN_OFF,
     ).last()
-    return event and audit_event_open(event)["reason"]
+    if event is None:
+        return None
+    return audit_event_open(event)["reason"]
 
 
 def statement_write_off(
@@ -210,6 +212,8 @@ def final_statement_issue(*, closure: Closure, at: dt.datetime) -> DirectBillSta
             return closure.final_statement
         if outcome != Closure.DirectBillOutcome.HELD:
             raise StatementRefused(f"Closure {closure.reference} has no Direct Bill to settle.")
+        if closure.direct_bill_hold_from is None:  # a held Direct Bill has its hold days
+            raise AssertionError(f"closure {closure.reference} is held with no hold days")
         today = business_date(at)
         if today < closure.direct_bill_hold_from:
             raise StatementRefused(

@@ -6,7 +6,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import CustomerAccount, SupportNote
+from accounts.models import CustomerAccount, SupportNote, User
 from accounts.services import Activity, account_record_activity
 from portal.actors import Actor
 from portal.audit import AuditAction, audit_record
@@ -22,7 +22,7 @@ class SupportRefused(Refused):
 
 
 def support_note_add(
-    *, account: CustomerAccount, author: Actor, text: str, at: dt.datetime | None = None
+    *, account: CustomerAccount, author: User, text: str, at: dt.datetime | None = None
 ) -> SupportNote:
     """Add a note to the account. Notes are never edited or deleted."""
     text = (text or "").strip()

@@ -34,7 +34,7 @@ S = Refund.Status
 
 
 # The holder is emailed when their check goes in the mail and when it comes back.
-HOLDER_NOTICE_ON = {
+HOLDER_NOTICE_ON: dict[str, str] = {
     S.MAILED: HolderNotice.Kind.CHECK_MAILED,
     S.RETURNED: HolderNotice.Kind.CHECK_RETURNED,
 }
@@ -276,6 +276,8 @@ def refund_mark_stale(*, refund: Refund, actor: Actor, at: dt.datetime | None = 
     """An uncashed check goes stale `STALE_CHECK_DAYS` (180) days after issue."""
 
     def old_enough(locked: Refund, at: dt.datetime) -> None:
+        if locked.issued_on is None:  # only issued checks can move to stale
+            raise TransitionRefused(f"The {describe(locked)} was never issued.")
         stale_from = add_calendar_days(locked.issued_on, settings.STALE_CHECK_DAYS)
         if business_date(at) < stale_from:
             raise TransitionRefused(

@@ -19,6 +19,8 @@ class Command(BaseCommand):
                 + "\n- ".join(report.problems)
             )
         checkpoint = report.checkpoint
+        if checkpoint is None:  # a trail is intact only when held against a checkpoint
+            raise CommandError("Audit trail NOT intact: no checkpoint to hold it against.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Audit trail intact, {report.events} events; checkpoint {checkpoint.name} "

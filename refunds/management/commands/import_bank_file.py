@@ -23,9 +23,10 @@ class Command(BaseCommand):
     def handle(self, *args, path: Path, by=None, **options):
         actor: Actor = SystemActor("import_bank_file")
         if by:
-            actor = User.objects.filter(email__iexact=by, is_staff=True).first()
-            if actor is None:
+            staff = User.objects.filter(email__iexact=by, is_staff=True).first()
+            if staff is None:
                 raise CommandError(f"No staff member has the email {by}.")
+            actor = staff
         try:
             content = path.read_bytes()
         except OSError as exc:

@@ -71,6 +71,8 @@ class Command(BaseCommand):
             f"ZIP {RETURNED_CHECK_ZIP}, last name {RETURNED_CHECK_LAST_NAME}"
         )
         if settings.EMAIL_BACKEND == FILE_EMAIL_BACKEND:
-            write(f"Emails to demo users are written to {settings.EMAIL_FILE_PATH}/")
+            # The stubs read portal.settings.test; EMAIL_FILE_PATH is set in portal.settings.dev.
+            path = settings.EMAIL_FILE_PATH  # type: ignore[misc]
+            write(f"Emails to demo users are written to {path}/")
         if holders_asked:
             write(f"Extra holders: {holders_asked} (holder00001@demo.test on; {extra} new)")
