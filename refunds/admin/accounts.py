@@ -4,7 +4,6 @@ import re
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -27,7 +26,6 @@ from accounts.models import (
 )
 from accounts.selectors import advance_connect_summary, stamps_balance
 from accounts.services import Activity
-from portal.errors import Refused
 from portal.money import format_cents
 
 from ..models import Closure, Refund
@@ -40,8 +38,9 @@ from .base import (
     ReadOnlyAdmin,
     ReadOnlyStackedInline,
     ReadOnlyTabularInline,
-    action_page,
+    form_action,
     link,
+    posted,
     table,
 )
 from .refunds import hold_window
@@ -340,22 +339,19 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
         if not request.user.has_perm("refunds.place_legal_hold"):
             raise PermissionDenied
         back = reverse("admin:accounts_customeraccount_change", args=[account.pk])
-        form = forms.LegalHoldForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            try:
-                legal_hold_place(account=account, actor=request.user, **form.cleaned_data)
-            except Refused as refused:
-                form.add_error(None, str(refused))
-            else:
-                messages.success(request, "Legal hold placed: erasure waits until it ends.")
-                return redirect(back)
-        return action_page(
+
+        def run(data):
+            legal_hold_place(account=account, actor=request.user, **data)
+            return "Legal hold placed: erasure waits until it ends.", back
+
+        return form_action(
             self,
             request,
+            form=forms.LegalHoldForm(posted(request)),
+            run=run,
             title=f"Place a legal hold on account {account.number}",
-            form=form,
             objects=[],
-            cancel_url=back,
+            back=back,
             submit="Place the hold",
         )
 
@@ -403,22 +399,19 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
         if not request.user.has_perm("accounts.add_supportnote"):
             raise PermissionDenied
         back = reverse("admin:accounts_customeraccount_change", args=[account.pk])
-        form = forms.SupportNoteForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            try:
-                support_note_add(account=account, author=request.user, **form.cleaned_data)
-            except Refused as refused:
-                form.add_error(None, str(refused))
-            else:
-                messages.success(request, "Note added.")
-                return redirect(back)
-        return action_page(
+
+        def run(data):
+            support_note_add(account=account, author=request.user, **data)
+            return "Note added.", back
+
+        return form_action(
             self,
             request,
+            form=forms.SupportNoteForm(posted(request)),
+            run=run,
             title=f"Add a note to account {account.number}",
-            form=form,
             objects=[],
-            cancel_url=back,
+            back=back,
             submit="Add the note",
         )
 

@@ -1,13 +1,11 @@
 """New addresses given without signing in, awaiting confirmation (rule B3): Support sees
 them; Refund operations approve one after a call with the holder, or cancel it."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
 from django.urls import reverse
 from django_object_actions import DjangoObjectActions, action
 
-from portal.errors import Refused
 from portal.money import format_cents
 
 from ..models import AddressChangeRequest
@@ -16,7 +14,7 @@ from ..services.claims import (
     address_change_request_cancel,
 )
 from . import forms
-from .base import FORM_PAGE, ReadOnlyAdmin, action_page, audit_history, link
+from .base import FORM_PAGE, ReadOnlyAdmin, audit_history, form_action, link, posted
 
 
 def describe(change: AddressChangeRequest) -> str:
@@ -99,23 +97,20 @@ class AddressChangeRequestAdmin(DjangoObjectActions, ReadOnlyAdmin):
     def _decide(self, request, change, *, title, run, done):
         if not self.has_move_permission(request):
             raise PermissionDenied
-        form = forms.ReasonForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            try:
-                run(change=change, actor=request.user, reason=form.cleaned_data["reason"])
-            except Refused as refused:
-                form.add_error(None, str(refused))
-            else:
-                messages.success(request, done)
-                return redirect("admin:refunds_addresschangerequest_change", change.pk)
-        return action_page(
+        back = reverse("admin:refunds_addresschangerequest_change", args=[change.pk])
+
+        def decide(data):
+            run(change=change, actor=request.user, reason=data["reason"])
+            return done, back
+
+        return form_action(
             self,
             request,
+            form=forms.ReasonForm(posted(request)),
+            run=decide,
             title=title,
-            form=form,
             objects=[describe(change)],
-            cancel_url=reverse("admin:refunds_addresschangerequest_change", args=[change.pk]),
-            submit=title,
+            back=back,
         )
 
     @action(label="Approve after a call", **FORM_PAGE)

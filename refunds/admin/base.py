@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -133,6 +134,34 @@ def action_page(model_admin, request, *, title, form, objects, cancel_url, hidde
         "media": model_admin.media + form.media,
     }
     return TemplateResponse(request, "admin/backoffice/action_form.html", context)
+
+
+def posted(request):
+    """A button page's form data, once the form was sent (not on the first visit)."""
+    return request.POST if "apply" in request.POST else None
+
+
+def form_action(model_admin, request, *, form, run, title, objects, back, submit=None):
+    """A button's page with a form: once the form is valid, `run(cleaned_data)` makes the
+    move and returns (message, where to go next); a refusal is shown on the form in plain
+    words and nothing changes (SPEC §3). The caller checks the permission first."""
+    if form.is_bound and form.is_valid():
+        try:
+            message, next_url = run(form.cleaned_data)
+        except Refused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, message)
+            return redirect(next_url)
+    return action_page(
+        model_admin,
+        request,
+        title=title,
+        form=form,
+        objects=objects,
+        cancel_url=back,
+        submit=submit or title,
+    )
 
 
 def bulk_hidden(request, queryset):

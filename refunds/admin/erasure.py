@@ -1,19 +1,16 @@
 """Rule B7 in the back office: legal holds (Support places and lifts them) and the
 erasure records, which hold no personal data."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django_object_actions import DjangoObjectActions, action
 
-from portal.errors import Refused
-
 from ..models import ErasureRecord, LegalHold
 from ..services.erasure import legal_hold_lift
 from . import forms
-from .base import ReadOnlyAdmin, action_page
+from .base import ReadOnlyAdmin, form_action, posted
 
 
 @admin.register(LegalHold)
@@ -39,22 +36,19 @@ class LegalHoldAdmin(DjangoObjectActions, ReadOnlyAdmin):
         if not request.user.has_perm("refunds.place_legal_hold"):
             raise PermissionDenied
         back = reverse("admin:refunds_legalhold_change", args=[hold.pk])
-        form = forms.LiftHoldForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            try:
-                legal_hold_lift(hold=hold, actor=request.user, **form.cleaned_data)
-            except Refused as refused:
-                form.add_error(None, str(refused))
-            else:
-                messages.success(request, "Hold lifted: the erasure days apply again.")
-                return redirect(back)
-        return action_page(
+
+        def run(data):
+            legal_hold_lift(hold=hold, actor=request.user, **data)
+            return "Hold lifted: the erasure days apply again.", back
+
+        return form_action(
             self,
             request,
+            form=forms.LiftHoldForm(posted(request)),
+            run=run,
             title=f"Lift the legal hold on account {hold.account.number}",
-            form=form,
             objects=[],
-            cancel_url=back,
+            back=back,
             submit="Lift the hold",
         )
 

@@ -1,15 +1,13 @@
 """Refund operations: held funds (rules N4, N5, B6), money that could not be refunded,
 kept until the holder asks for it or it is remitted to a state as unclaimed property."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
 from django.urls import reverse
 from django_object_actions import DjangoObjectActions, action
 
 from accounts.forms import AddressForm
 from portal.admin_filters import date_range_filter
-from portal.errors import Refused
 from portal.money import format_cents
 
 from ..models import HeldFunds
@@ -19,7 +17,7 @@ from ..services.held_funds import (
     held_funds_record_owner_notice,
 )
 from . import forms
-from .base import FORM_PAGE, ReadOnlyAdmin, action_page, audit_history, link
+from .base import FORM_PAGE, ReadOnlyAdmin, audit_history, form_action, link, posted
 
 
 def describe(held: HeldFunds) -> str:
@@ -140,31 +138,13 @@ class HeldFundsAdmin(DjangoObjectActions, ReadOnlyAdmin):
     # --- buttons ---
 
     def _ask(self, request, held, *, form, title, run):
-        """Show `form` for `held`; once it is valid, `run` it and go back to the held
-        funds. A refusal is shown on the form, and nothing is changed."""
+        """Show `form` for `held`; once it is valid, `run` it and go on."""
         if not self.has_move_permission(request):
             raise PermissionDenied
-        if form.is_bound and form.is_valid():
-            try:
-                message, next_url = run(form.cleaned_data)
-            except Refused as refused:
-                form.add_error(None, str(refused))
-            else:
-                messages.success(request, message)
-                return redirect(next_url)
-        return action_page(
-            self,
-            request,
-            title=title,
-            form=form,
-            objects=[describe(held)],
-            cancel_url=reverse("admin:refunds_heldfunds_change", args=[held.pk]),
-            submit=title,
+        back = reverse("admin:refunds_heldfunds_change", args=[held.pk])
+        return form_action(
+            self, request, form=form, run=run, title=title, objects=[describe(held)], back=back
         )
-
-    @staticmethod
-    def _posted(request):
-        return request.POST if "apply" in request.POST else None
 
     @action(label="Record owner notice mailed", **FORM_PAGE)
     def record_owner_notice(self, request, held):
@@ -180,7 +160,7 @@ class HeldFundsAdmin(DjangoObjectActions, ReadOnlyAdmin):
                 back,
             )
 
-        form = forms.OwnerNoticeForm(self._posted(request))
+        form = forms.OwnerNoticeForm(posted(request))
         return self._ask(request, held, form=form, title="Record owner notice mailed", run=run)
 
     @action(label="Record final disposition", **FORM_PAGE)
@@ -203,7 +183,7 @@ class HeldFundsAdmin(DjangoObjectActions, ReadOnlyAdmin):
             )
 
         form = forms.DispositionForm(
-            self._posted(request), initial={"state": held.closure.account.service_state}
+            posted(request), initial={"state": held.closure.account.service_state}
         )
         return self._ask(request, held, form=form, title="Record final disposition", run=run)
 
@@ -221,5 +201,5 @@ class HeldFundsAdmin(DjangoObjectActions, ReadOnlyAdmin):
                 reverse("admin:refunds_refund_change", args=[check.pk]),
             )
 
-        form = AddressForm(self._posted(request))
+        form = AddressForm(posted(request))
         return self._ask(request, held, form=form, title="Send to an address", run=run)

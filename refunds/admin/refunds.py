@@ -34,7 +34,9 @@ from .base import (
     apply_to_each,
     audit_history,
     bulk_hidden,
+    form_action,
     link,
+    posted,
 )
 from .notices import ResendInHolderLanguage
 
@@ -443,25 +445,20 @@ class RefundAdmin(DjangoObjectActions, ReadOnlyAdmin):
         """Rule N4: a check that cannot be delivered is voided; its money is held."""
         if not self.has_move_permission(request):
             raise PermissionDenied
-        form = forms.ReasonForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            try:
-                held = held_funds_from_refund(
-                    refund=refund, actor=request.user, reason=form.cleaned_data["reason"]
-                )
-            except Refused as refused:
-                form.add_error(None, str(refused))
-            else:
-                messages.success(request, f"The {t.describe(refund)} is void; its money is held.")
-                return redirect("admin:refunds_heldfunds_change", held.pk)
-        return action_page(
+
+        def run(data):
+            held = held_funds_from_refund(refund=refund, actor=request.user, reason=data["reason"])
+            back = reverse("admin:refunds_heldfunds_change", args=[held.pk])
+            return f"The {t.describe(refund)} is void; its money is held.", back
+
+        return form_action(
             self,
             request,
+            form=forms.ReasonForm(posted(request)),
+            run=run,
             title="Hold the funds",
-            form=form,
             objects=[t.describe(refund)],
-            cancel_url=reverse("admin:refunds_refund_change", args=[refund.pk]),
-            submit="Hold the funds",
+            back=reverse("admin:refunds_refund_change", args=[refund.pk]),
         )
 
     @admin.action(description="Hold the funds (asks why)", permissions=["move"])

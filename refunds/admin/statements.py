@@ -5,7 +5,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -36,7 +35,9 @@ from .base import (
     apply_to_each,
     audit_history,
     bulk_hidden,
+    form_action,
     link,
+    posted,
 )
 
 T = DirectBillStatement.Status
@@ -171,14 +172,15 @@ class DirectBillStatementAdmin(DjangoObjectActions, ReadOnlyAdmin):
     def _back(self, statement):
         return reverse("admin:accounts_directbillstatement_change", args=[statement.pk])
 
-    def _form_page(self, request, statement, form, title, submit):
-        return action_page(
+    def _form_page(self, request, statement, form, run, title, submit):
+        return form_action(
             self,
             request,
-            title=title,
             form=form,
+            run=run,
+            title=title,
             objects=[describe(statement)],
-            cancel_url=self._back(statement),
+            back=self._back(statement),
             submit=submit,
         )
 
@@ -186,25 +188,24 @@ class DirectBillStatementAdmin(DjangoObjectActions, ReadOnlyAdmin):
     def record_payment(self, request, statement):
         self._require_move(request)
         form = forms.PaymentForm(
-            request.POST if "apply" in request.POST else None,
+            posted(request),
             initial={"paid_at": timezone.localtime(timezone=business_zone()).replace(tzinfo=None)},
         )
-        if form.is_bound and form.is_valid():
-            try:
-                statement = statement_record_payment(
-                    statement=statement,
-                    actor=request.user,
-                    amount_cents=form.cleaned_data["amount"],
-                    paid_at=form.cleaned_data["paid_at"],
-                )
-            except Refused as refused:
-                form.add_error(None, str(refused))
-            else:
-                messages.success(
-                    request, f"Payment recorded; the statement is {statement.get_status_display()}."
-                )
-                return redirect(self._back(statement))
-        return self._form_page(request, statement, form, "Record a payment", "Record the payment")
+
+        def run(data):
+            paid = statement_record_payment(
+                statement=statement,
+                actor=request.user,
+                amount_cents=data["amount"],
+                paid_at=data["paid_at"],
+            )
+            return f"Payment recorded; the statement is {paid.get_status_display()}.", self._back(
+                paid
+            )
+
+        return self._form_page(
+            request, statement, form, run, "Record a payment", "Record the payment"
+        )
 
     @action(label="Mark past due", **POST_BUTTON)
     def mark_past_due(self, request, statement):
@@ -219,18 +220,13 @@ class DirectBillStatementAdmin(DjangoObjectActions, ReadOnlyAdmin):
     @action(label="Write off", **FORM_PAGE)
     def write_off(self, request, statement):
         self._require_move(request)
-        form = forms.ReasonForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            try:
-                statement_write_off(
-                    statement=statement, actor=request.user, reason=form.cleaned_data["reason"]
-                )
-            except Refused as refused:
-                form.add_error(None, str(refused))
-            else:
-                messages.success(request, "The statement is written off.")
-                return redirect(self._back(statement))
-        return self._form_page(request, statement, form, "Write off", "Write it off")
+
+        def run(data):
+            statement_write_off(statement=statement, actor=request.user, reason=data["reason"])
+            return "The statement is written off.", self._back(statement)
+
+        form = forms.ReasonForm(posted(request))
+        return self._form_page(request, statement, form, run, "Write off", "Write it off")
 
     @action(label="Printable statement", methods=("GET",), button_type="a")
     def print_statement(self, request, statement):
