@@ -4,11 +4,8 @@ Each entry carries an HMAC-SHA256 of itself and of the hash of the entry before 
 with a secret from the environment (`AUDIT_HMAC_KEYS`) that the database never holds: whoever
 has the database login can neither rewrite an entry nor recompute the chain. Signed
 checkpoints of the chain's head, written outside the database, show entries cut from the end.
-
-Entries written before keys existed keep the key id `sha256` (plain SHA-256). They are
-accepted only as the start of the chain and only when the keyed marker that migration 0003
-appends right after them counts exactly them (`audit_chain_close_unkeyed`): an unkeyed entry
-anywhere else, or unkeyed entries no marker vouches for, are reported.
+Every entry is keyed from the first: an entry under a key id `AUDIT_HMAC_KEYS` does not list
+is reported.
 """
 
 import datetime as dt
@@ -35,7 +32,6 @@ from .personal_data import AUDIT_PERSONAL_KEYS, HOLDER_PATHS, PERSONAL_REPR, REC
 logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
-UNKEYED = "sha256"
 # Any fixed number: the advisory lock that serialises appends to the chain.
 _CHAIN_LOCK_KEY = 7_334_001
 _CHECKPOINT_GLOB = "audit-checkpoint-*.json"
@@ -100,8 +96,6 @@ class AuditAction(models.TextChoices):
     ERASURE_RECORDS = "erasure.records", "Names and addresses erased"
     LEGAL_HOLD_PLACED = "legal_hold.placed", "Legal hold placed"
     LEGAL_HOLD_LIFTED = "legal_hold.lifted", "Legal hold lifted"
-    KEYED_CHAIN_STARTED = "audit.keyed_chain_started", "Keyed audit chain started"
-    SEALING_STARTED = "audit.sealing_started", "Sealing of personal data started"
 
     @classmethod
     def words(cls, action: str) -> str:
@@ -122,10 +116,10 @@ def audit_keys() -> dict[str, bytes]:
     keys: dict[str, bytes] = {}
     for pair in settings.AUDIT_HMAC_KEYS.split(","):
         key_id, _, secret = pair.strip().partition(":")
-        if not key_id or not secret or len(key_id) > 16 or key_id == UNKEYED or key_id in keys:
+        if not key_id or not secret or len(key_id) > 16 or key_id in keys:
             raise ImproperlyConfigured(
                 "AUDIT_HMAC_KEYS must be comma-separated 'key-id:secret' pairs with distinct "
-                f"key ids of at most 16 characters, none of them '{UNKEYED}'."
+                "key ids of at most 16 characters."
             )
         keys[key_id] = secret.encode()
     return keys
@@ -140,8 +134,7 @@ def _jsonable(values):
 
 
 def event_hash(event, keys: dict[str, bytes]) -> str:
-    """The hash `event` must carry. Takes any object with AuditEvent's fields (migrations
-    pass their historical model)."""
+    """The hash `event` must carry: HMAC-SHA256 with the key `event.key_id` names."""
     payload = {
         "occurred_at": event.occurred_at.isoformat(),
         "actor_id": event.actor_id,
@@ -155,8 +148,6 @@ def event_hash(event, keys: dict[str, bytes]) -> str:
         "reason": event.reason,
         "prev_hash": event.prev_hash,
     }
-    if event.key_id == UNKEYED:
-        return hashlib.sha256(_canonical(payload)).hexdigest()
     message = _canonical({**payload, "key_id": event.key_id})
     return hmac.new(keys[event.key_id], message, hashlib.sha256).hexdigest()
 
@@ -264,62 +255,6 @@ def audit_event_open(event, *, keyring: KeyRing | None = None) -> dict:
     }
 
 
-def audit_chain_close_unkeyed(*, event_model, at) -> None:
-    """Vouch for the unkeyed entries written before keys existed (migration 0003): append a
-    keyed marker that links to the last of them and counts them. Nothing to do when there
-    are none; the verifier accepts unkeyed entries only before such a marker."""
-    unkeyed = event_model.objects.filter(key_id=UNKEYED)
-    last = unkeyed.order_by("-id").first()
-    if last is None:
-        return
-    keys = audit_keys()
-    count = unkeyed.count()
-    marker = event_model(
-        occurred_at=at.astimezone(dt.timezone.utc),
-        actor=None,
-        actor_label="system",
-        action=AuditAction.KEYED_CHAIN_STARTED,
-        object_type=event_model._meta.label_lower,
-        object_id=str(last.pk),
-        object_repr=f"{count} entries before keyed hashes",
-        before={},
-        after={"unkeyed_entries": count},
-        reason="From here on every entry is keyed (HMAC); the entries before keep SHA-256.",
-        prev_hash=last.hash,
-        key_id=next(iter(keys)),
-    )
-    marker.hash = event_hash(marker, keys)
-    marker.save()
-
-
-def audit_mark_sealing_started(*, event_model, at) -> None:
-    """rule B7: entries written before personal values were sealed cannot be rewritten
-    (the trail is append-only and chained). Migration 0005 appends this marker after
-    them, so the trail itself records where sealing starts and how many entries before
-    it may hold personal data in clear (see README, "Erasure"). Nothing on an empty trail."""
-    last = event_model.objects.order_by("-id").first()
-    if last is None:
-        return
-    keys = audit_keys()
-    count = event_model.objects.count()
-    marker = event_model(
-        occurred_at=at.astimezone(dt.timezone.utc),
-        actor=None,
-        actor_label="system",
-        action=AuditAction.SEALING_STARTED,
-        object_type=event_model._meta.label_lower,
-        object_id=str(last.pk),
-        object_repr=f"{count} entries before sealing",
-        before={},
-        after={"entries_before": count, "last_entry_before": last.pk},
-        reason="From here on personal values are sealed with the holder's data keys.",
-        prev_hash=last.hash,
-        key_id=next(iter(keys)),
-    )
-    marker.hash = event_hash(marker, keys)
-    marker.save()
-
-
 @dataclass(frozen=True)
 class ChainHead:
     last_id: int | None
@@ -352,36 +287,20 @@ def _walk(keys, start: ChainHead, *, chunk_size) -> tuple[ChainHead, str | None]
     """Check every entry after `start` in order; return the head reached and the first
     problem found (or None)."""
     head = start
-    unkeyed = 0
-    # Checkpoints exist only from migration 0003 on, so past one no entry is unkeyed.
-    keyed = start.last_id is not None
     with transaction.atomic():  # one snapshot of the table
         rows = AuditEvent.objects.filter(pk__gt=start.last_id or 0).order_by("id")
         for event in rows.iterator(chunk_size=chunk_size):
             where = f"Event {event.pk} (entry {head.events + 1} in order)"
             if event.prev_hash != head.last_hash:
                 return head, f"{where} does not link to the entry before: entries were removed."
-            if event.key_id != UNKEYED and event.key_id not in keys:
+            if event.key_id not in keys:
                 return head, f"{where} is sealed with key '{event.key_id}', not a known key."
             if not hmac.compare_digest(event_hash(event, keys), event.hash):
                 return head, (
                     f"{where} does not match its hash: it was changed after it was written "
                     "(a chain recomputed without the key does not verify)."
                 )
-            if event.key_id == UNKEYED:
-                if keyed:
-                    return head, f"{where} is unkeyed but comes after keyed entries."
-                unkeyed += 1
-            elif not keyed:
-                keyed = True
-                if unkeyed and not (
-                    event.action == AuditAction.KEYED_CHAIN_STARTED
-                    and event.after == {"unkeyed_entries": unkeyed}
-                ):
-                    return head, f"{where}: no keyed marker vouches for the {unkeyed} before it."
             head = ChainHead(event.pk, event.hash, head.events + 1)
-    if unkeyed and not keyed:
-        return head, f"The trail ends with {unkeyed} unkeyed entries no keyed marker vouches for."
     return head, None
 
 

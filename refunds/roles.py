@@ -8,14 +8,12 @@
   voids a check and a claim issues one, so it is the same authority over refunds).
 - Auditor: reads everything and exports; changes nothing.
 
-The data migrations `refunds.0004_staff_roles` and `refunds.0006_staff_see_what_failed`
-create and update the groups with `roles_sync`, and every `migrate` runs it again
-(`RefundsConfig.ready`), so a model added later is readable by auditors at once and a
-group edited by hand is put back.
+Every `migrate` creates or updates the groups with `roles_sync` once all permissions
+exist (post_migrate, `RefundsConfig.ready`), a fresh database included, so a model added
+later is readable by auditors at once and a group edited by hand is put back.
 """
 
-from django.apps import apps as global_apps
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
 from accounts.models import User
@@ -103,10 +101,8 @@ def _named(names) -> Q:
     return condition
 
 
-def roles_sync(apps=global_apps) -> None:
+def roles_sync() -> None:
     """Create or update the three groups so they hold exactly their permissions."""
-    Role = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
     for role, names in ROLE_PERMISSIONS.items():
         permissions = Permission.objects.filter(_named(names))
         found = {
@@ -115,17 +111,14 @@ def roles_sync(apps=global_apps) -> None:
                 "content_type__app_label", "codename"
             )
         }
-        missing = set(names) - found
-        # In a migration, a model that a later migration creates has no permissions
-        # yet; that migration syncs the roles again. After migrate, all must exist.
-        if missing and apps is global_apps:
+        if missing := set(names) - found:
             raise LookupError(f"Permissions not found for {role}: {sorted(missing)}")
         if role == AUDITOR:
             permissions = Permission.objects.filter(
                 _named(names)
                 | Q(content_type__app_label__in=AUDITED_APPS, codename__startswith="view_")
             )
-        group, _created = Role.objects.get_or_create(name=role)
+        group, _created = Group.objects.get_or_create(name=role)
         group.permissions.set(permissions)
 
 

@@ -2,19 +2,14 @@
 format through one filter, typed however people type them (issue 12)."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.template import Context, Template
 
 from accounts.models import PhoneNumber, phone_national
-from tests.factories import CustomerAccountFactory, LedgerEntryFactory
+from tests.factories import CustomerAccountFactory
 
 pytestmark = pytest.mark.django_db
-
-BEFORE = [("accounts", "0005_language_not_chosen_yet")]
-AFTER = [("accounts", "0006_phone_numbers_e164")]
 
 
 @pytest.mark.parametrize(
@@ -43,25 +38,3 @@ def test_the_model_stores_e164_and_shows_national():
 def _stored(model, pk, field):
     """The text in the column, not parsed into a phone number."""
     return model.objects.filter(pk=pk).values_list(Cast(field, CharField()), flat=True).get()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_migration_turns_ten_digits_into_e164_and_back():
-    account = CustomerAccountFactory(phone="+15125550100")
-    typed = PhoneNumber.objects.create(account=account, number="+15125550142")
-    odd = PhoneNumber.objects.create(account=account, number="12345")
-    call = LedgerEntryFactory(settled_call=True)
-    phone = account.phone_numbers.get(number="+15125550100")
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    assert _stored(PhoneNumber, phone.pk, "number") == "5125550100"
-    assert _stored(type(call), call.pk, "number_called") == "5125550100"
-    old = executor.loader.project_state(BEFORE).apps.get_model("accounts", "PhoneNumber")
-    old.objects.filter(pk=typed.pk).update(number="1 (512) 555-0142")
-
-    executor = MigrationExecutor(connection)
-    executor.migrate(AFTER)
-    assert _stored(PhoneNumber, phone.pk, "number") == "+15125550100"
-    assert _stored(PhoneNumber, typed.pk, "number") == "+15125550142"
-    assert _stored(PhoneNumber, odd.pk, "number") == "12345"
-    assert _stored(type(call), call.pk, "number_called") == "+15125550100"

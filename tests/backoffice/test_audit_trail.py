@@ -16,16 +16,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from portal.actors import SYSTEM
-from portal.audit import (
-    GENESIS,
-    UNKEYED,
-    AuditAction,
-    audit_chain_close_unkeyed,
-    audit_checkpoint_write,
-    audit_keys,
-    event_hash,
-)
+from portal.audit import audit_checkpoint_write, audit_keys, event_hash
 from portal.models import AuditEvent
 from refunds.services import transitions as t
 from tests.factories import UserFactory
@@ -99,6 +90,32 @@ def _behind_the_apps_back(sql, params):
             execute_as_owner(cursor, f"ALTER TABLE portal_auditevent ENABLE TRIGGER {TRIGGER}")
 
 
+# How someone without the real key forges hashes (their key id and guessed keys), and
+# what the verifier says of the first forged entry.
+FORGERIES = pytest.mark.parametrize(
+    "key_id, keys, expected",
+    [
+        (
+            "dev",
+            {"dev": b"a guessed key"},
+            "does not match its hash: it was changed after it was written "
+            "(a chain recomputed without the key does not verify).",
+        ),
+        ("sha256", {}, "is sealed with key 'sha256', not a known key."),
+    ],
+    ids=["hmac-with-a-wrong-key", "plain-sha256"],
+)
+
+
+def _forged_hash(event, keys):
+    """The hash someone without the real key computes: HMAC with their guessed `keys`, or,
+    with none, a plain SHA-256 of what the entry holds."""
+    if keys:
+        return event_hash(event, keys)
+    fields = [event.occurred_at.isoformat(), event.action, event.object_id, event.after]
+    return hashlib.sha256(json.dumps([*fields, event.prev_hash]).encode()).hexdigest()
+
+
 def _rewrite(events, *, after, key_id, keys):
     """Rewrite the first event's `after` and recompute the chain from it, as someone
     without the real key would: `keys` are their guess."""
@@ -107,7 +124,7 @@ def _rewrite(events, *, after, key_id, keys):
         if index == 0:
             event.after = after
         event.prev_hash, event.key_id = previous, key_id
-        event.hash = event_hash(event, keys)
+        event.hash = _forged_hash(event, keys)
         _behind_the_apps_back(
             "UPDATE portal_auditevent SET after = %s, prev_hash = %s, key_id = %s, hash = %s "
             "WHERE id = %s",
@@ -127,21 +144,12 @@ def test_a_row_edited_behind_the_apps_back_is_reported(trail):
     ]
 
 
-@pytest.mark.parametrize(
-    "key_id, keys",
-    [("dev", {"dev": b"a guessed key"}), ("sha256", {})],
-    ids=["hmac-with-a-wrong-key", "plain-sha256"],
-)
-def test_a_chain_recomputed_without_the_key_is_reported(trail, key_id, keys):
+@FORGERIES
+def test_a_chain_recomputed_without_the_key_is_reported(trail, key_id, keys, expected):
     """Rule S5.audit: a rewritten row whose chain was recomputed (HMAC with a wrong key, or plain
-    SHA-256 as before keys existed) is reported, and the checkpoint no longer holds."""
+    SHA-256 under a made-up key id) is reported, and the checkpoint no longer holds."""
     checkpoint()
     _rewrite(trail[2:], after={"status": "cashed"}, key_id=key_id, keys=keys)
-    expected = {
-        "dev": "does not match its hash: it was changed after it was written "
-        "(a chain recomputed without the key does not verify).",
-        "sha256": "is unkeyed but comes after keyed entries.",
-    }[key_id]
     assert problems() == [
         f"Event {trail[2].pk} (entry 3 in order) {expected}",
         f"Event {trail[3].pk} no longer has the hash checkpoint "
@@ -149,10 +157,12 @@ def test_a_chain_recomputed_without_the_key_is_reported(trail, key_id, keys):
     ]
 
 
-def test_the_whole_chain_recomputed_as_unkeyed_is_reported(trail):
-    """Unkeyed entries are accepted only before the marker of migration 0003."""
-    _rewrite(trail, after={"status": "cashed"}, key_id="sha256", keys={})
-    assert problems()[0] == "The trail ends with 4 unkeyed entries no keyed marker vouches for."
+@FORGERIES
+def test_the_whole_chain_recomputed_is_reported_without_a_checkpoint(trail, key_id, keys, expected):
+    """Every entry is keyed from the first: a chain recomputed from its start is reported
+    at its first entry, checkpoint or not."""
+    _rewrite(trail, after={"status": "cashed"}, key_id=key_id, keys=keys)
+    assert problems()[0] == f"Event {trail[0].pk} (entry 1 in order) {expected}"
 
 
 def test_rows_cut_from_the_end_are_reported_against_the_checkpoint(trail):
@@ -263,7 +273,7 @@ def test_keys_rotate_old_entries_still_verify(settings):
 
 @pytest.mark.parametrize(
     "value",
-    ["", "no-secret", "k1:a,k1:b", "sha256:legacy", "a-key-id-far-too-long:x"],
+    ["", "no-secret", "k1:a,k1:b", "a-key-id-far-too-long:x"],
 )
 def test_malformed_keys_are_refused(settings, value):
     settings.AUDIT_HMAC_KEYS = value
@@ -271,47 +281,9 @@ def test_malformed_keys_are_refused(settings, value):
         audit_keys()
 
 
-def _unkeyed_entries(count):
-    """Entries as written before keys existed (plain SHA-256, key id `sha256`)."""
-    previous = GENESIS
-    for number in range(count):
-        event = AuditEvent(
-            occurred_at=timezone.now(),
-            actor_label="system",
-            action="legacy.entry",
-            object_type="refunds.refund",
-            object_id=str(number),
-            object_repr=f"legacy {number}",
-            prev_hash=previous,
-            key_id=UNKEYED,
-        )
-        event.hash = event_hash(event, {})
-        event.save()
-        previous = event.hash
-
-
-def test_unkeyed_entries_before_the_migration_marker_verify(db):
-    _unkeyed_entries(3)
-    audit_chain_close_unkeyed(event_model=AuditEvent, at=timezone.now())
-    t.refund_mark_issued(refund=RefundFactory(), actor=SYSTEM, check_number="9201")
-    checkpoint()
-    marker = AuditEvent.objects.get(action=AuditAction.KEYED_CHAIN_STARTED)
-    assert marker.after == {"unkeyed_entries": 3}
-    assert marker.key_id == "dev"
-    assert verify().startswith("Audit trail intact, 5 events")
-
-
-def test_unkeyed_entries_without_the_marker_are_reported(db):
-    _unkeyed_entries(2)
-    t.refund_mark_issued(refund=RefundFactory(), actor=SYSTEM, check_number="9202")
-    keyed = AuditEvent.objects.last()
-    assert problems()[0] == (
-        f"Event {keyed.pk} (entry 3 in order): no keyed marker vouches for the 2 before it."
-    )
-
-
-def test_an_unkeyed_entry_added_later_is_reported(trail):
-    """The app's login may INSERT: a forged "old" entry at the end is still reported."""
+@FORGERIES
+def test_an_entry_added_without_the_key_is_reported(trail, key_id, keys, expected):
+    """The app's login may INSERT: an entry forged at the end is still reported."""
     forged = AuditEvent(
         occurred_at=timezone.now(),
         actor_label="system",
@@ -320,13 +292,11 @@ def test_an_unkeyed_entry_added_later_is_reported(trail):
         object_id="1",
         object_repr="forged",
         prev_hash=trail[-1].hash,
-        key_id=UNKEYED,
+        key_id=key_id,
     )
-    forged.hash = event_hash(forged, {})
+    forged.hash = _forged_hash(forged, keys)
     forged.save()
-    assert problems()[0] == (
-        f"Event {forged.pk} (entry 5 in order) is unkeyed but comes after keyed entries."
-    )
+    assert problems()[0] == f"Event {forged.pk} (entry 5 in order) {expected}"
 
 
 def test_the_daily_sweeps_write_a_checkpoint(trail):
