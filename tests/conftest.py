@@ -8,7 +8,15 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 
+from portal.actors import SYSTEM
 from refunds.gateway import FakeCardGateway
+from refunds.services import closure_confirm
+from refunds.services.transitions import (
+    refund_mark_issued,
+    refund_mark_mailed,
+    refund_mark_returned,
+)
+from tests.factories import AdvanceConnectFactory, LedgerEntryFactory
 from tests.helpers import APP_ROLE, AS_OWNER_FUNCTION
 
 # Browser tests drive the live server from the test thread.
@@ -114,3 +122,16 @@ def browser_type_launch_args(browser_type_launch_args):
 def browser_context_args(browser_context_args):
     """Every browser test runs on a small phone screen (SPEC §1: works at 360 px)."""
     return {**browser_context_args, "viewport": {"width": 360, "height": 740}}
+
+
+@pytest.fixture
+def returned_check(django_capture_on_commit_callbacks):
+    """SPEC §3: a $61.50 refund check (last deposit by mail) mailed to Ms Okafor and
+    returned undeliverable: what B3 claims and N5 payouts start from."""
+    ac = AdvanceConnectFactory(account__holder__last_name="Okafor")
+    LedgerEntryFactory(advance_connect=ac, by_mail=True, amount_cents=6150)
+    with django_capture_on_commit_callbacks(execute=True):
+        check = closure_confirm(account=ac.account, actor=SYSTEM).refunds.get()
+        check = refund_mark_issued(refund=check, actor=SYSTEM, check_number="500123")
+        check = refund_mark_mailed(refund=check, actor=SYSTEM)
+        return refund_mark_returned(refund=check, actor=SYSTEM, reason="Moved, left no address")

@@ -18,12 +18,7 @@ from portal.models import AuditEvent
 from refunds.models import AddressChangeRequest
 from refunds.services import claims, closure_confirm
 from refunds.services.statements import final_statement_issue
-from refunds.services.transitions import (
-    refund_mark_issued,
-    refund_mark_mailed,
-    refund_mark_returned,
-)
-from tests.factories import AdvanceConnectFactory, DirectBillChargeFactory, LedgerEntryFactory
+from tests.factories import DirectBillChargeFactory
 from tests.factories.refunds import RefundFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,18 +60,6 @@ def test_actors_keep_the_labels_older_entries_carry():
 
 
 # --- a refusal is a message, never a 500, and nothing is written ---
-
-
-@pytest.fixture
-def returned_check(django_capture_on_commit_callbacks):
-    ac = AdvanceConnectFactory(account__holder__last_name="Okafor")
-    LedgerEntryFactory(advance_connect=ac, by_mail=True, amount_cents=6150)
-    with django_capture_on_commit_callbacks(execute=True):
-        check = closure_confirm(account=ac.account, actor=SYSTEM).refunds.get()
-        check = refund_mark_issued(refund=check, actor=SYSTEM, check_number="500123")
-        check = refund_mark_mailed(refund=check, actor=SYSTEM)
-        check = refund_mark_returned(refund=check, actor=SYSTEM, reason="Moved")
-    return check
 
 
 def test_a_refusal_in_the_public_claim_view_is_a_message_and_writes_nothing(

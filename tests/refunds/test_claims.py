@@ -13,7 +13,6 @@ from accounts.addresses import address_validate
 from portal.actors import SYSTEM
 from portal.models import AuditEvent
 from refunds.models import AddressChangeRequest, HeldFunds, Refund
-from refunds.services import closure_confirm
 from refunds.services.claims import (
     AddressChangeRefused,
     address_change_request_confirm,
@@ -27,12 +26,6 @@ from refunds.services.held_funds import (
     held_funds_record_disposition,
     held_funds_record_owner_notice,
 )
-from refunds.services.transitions import (
-    refund_mark_issued,
-    refund_mark_mailed,
-    refund_mark_returned,
-)
-from tests.factories import AdvanceConnectFactory, LedgerEntryFactory
 from tests.helpers import link_in
 
 pytestmark = pytest.mark.django_db
@@ -44,18 +37,6 @@ NEW_ADDRESS = {
     "state": "NM",
     "zip_code": "88201",
 }
-
-
-@pytest.fixture
-def returned_check(django_capture_on_commit_callbacks):
-    ac = AdvanceConnectFactory(account__holder__last_name="Okafor")
-    LedgerEntryFactory(advance_connect=ac, by_mail=True, amount_cents=6150)
-    with django_capture_on_commit_callbacks(execute=True):
-        check = closure_confirm(account=ac.account, actor=SYSTEM).refunds.get()
-        check = refund_mark_issued(refund=check, actor=SYSTEM, check_number="500123")
-        check = refund_mark_mailed(refund=check, actor=SYSTEM)
-        check = refund_mark_returned(refund=check, actor=SYSTEM, reason="Moved, left no address")
-    return check
 
 
 def look_up(client, closure):

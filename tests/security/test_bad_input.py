@@ -23,15 +23,8 @@ from django.test.utils import ContextList
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.actors import SYSTEM
 from portal.business_calendar import business_date
 from refunds.roles import AUDITOR, REFUND_OPERATIONS, SUPPORT
-from refunds.services import closure_confirm
-from refunds.services.transitions import (
-    refund_mark_issued,
-    refund_mark_mailed,
-    refund_mark_returned,
-)
 from tests.data.bad_input import CORPUS, LIST_PARAMS, RAW_REFLECTIONS, TEXT, WORST
 from tests.factories import (
     AdvanceConnectFactory,
@@ -230,17 +223,6 @@ def test_sign_in_sign_up_and_password_reset(client, db):
     ]
     problems = sweep(client, forms)
     assert not problems, "\n".join(problems)
-
-
-@pytest.fixture
-def returned_check(django_capture_on_commit_callbacks):
-    ac = AdvanceConnectFactory(account__holder__last_name="Okafor")
-    LedgerEntryFactory(advance_connect=ac, by_mail=True, amount_cents=6150)
-    with django_capture_on_commit_callbacks(execute=True):
-        check = closure_confirm(account=ac.account, actor=SYSTEM).refunds.get()
-        check = refund_mark_issued(refund=check, actor=SYSTEM, check_number="500123")
-        check = refund_mark_mailed(refund=check, actor=SYSTEM)
-        return refund_mark_returned(refund=check, actor=SYSTEM, reason="Moved away")
 
 
 def test_refund_status_and_claim(client, returned_check):
