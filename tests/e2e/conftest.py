@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
@@ -49,8 +51,10 @@ def staff_sign_in(page, live_server, sign_in):
         page.context.clear_cookies()
         sign_in(email)
         page.locator('input[name="code"]').fill(totp_code(DEMO_TOTP_SECRET))
+        # Staff land in the back office once the code is taken; wait for that page rather
+        # than navigating while the code is still being checked (a race on a busy machine).
         page.locator('input[name="code"]').press("Enter")
-        page.goto(f"{live_server.url}/admin/")
+        expect(page).to_have_url(re.compile(r"/admin/$"), timeout=15_000)
         expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
 
     return _staff_sign_in
