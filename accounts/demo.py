@@ -33,7 +33,7 @@ from .models import (
     VideoSession,
     VideoSubscription,
 )
-from .services import Activity, account_record_activity
+from .services import Activity, account_record_activity, ledger_entries_post
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - demo data only
 # A fixed TOTP secret so anyone trying the demo can add it to an authenticator app.
@@ -167,7 +167,7 @@ def _advance_connect(account, entries):
     advance_connect = AdvanceConnect.objects.create(account=account, opened_at=account.opened_at)
     for entry in entries:
         entry.advance_connect = advance_connect
-    LedgerEntry.objects.bulk_create(entries)
+    ledger_entries_post(entries=entries)
     latest = max(entries, key=lambda entry: entry.occurred_at)
     kind = Activity.DEPOSIT if latest.kind == Kind.DEPOSIT else Activity.CALL_CHARGE
     account_record_activity(account=account, kind=kind, at=latest.occurred_at)
@@ -558,7 +558,7 @@ def seed_random_holders(count, *, now):
             Activity.DEPOSIT if latest.kind == Kind.DEPOSIT else Activity.CALL_CHARGE
         )
         entries += ledger
-    LedgerEntry.objects.bulk_create(entries, batch_size=2000)
+    ledger_entries_post(entries=entries)
     CustomerAccount.objects.bulk_update(
         accounts, ["last_activity_at", "last_activity_kind"], batch_size=2000
     )

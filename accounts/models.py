@@ -215,10 +215,17 @@ class AdvanceConnect(models.Model):
         CustomerAccount, on_delete=models.PROTECT, related_name="advance_connect"
     )
     opened_at = models.DateTimeField(_("opened"))
+    # Kept by accounts.services.ledger_entries_post and ledger_charges_settle in the same
+    # transaction as the ledger row, so pages never sum the ledger; `verify_balances`
+    # proves them against it.
+    balance_cents = CentsField(_("balance (cents)"), default=0)
+    unsettled_cents = CentsField(_("unsettled call charges (cents)"), default=0)
+    unsettled_count = models.PositiveIntegerField(_("unsettled call charges"), default=0)
 
     class Meta:
         verbose_name = _("AdvanceConnect prepaid account")
         verbose_name_plural = _("AdvanceConnect prepaid accounts")
+        constraints = [_not_negative("unsettled_cents")]
 
     def __str__(self) -> str:
         return f"AdvanceConnect {self.account.number}"
@@ -232,7 +239,8 @@ class PurchaseMethod(models.TextChoices):
 
 
 class LedgerEntry(models.Model):
-    """One row of the AdvanceConnect ledger; the balance is their sum (SPEC §0).
+    """One row of the AdvanceConnect ledger; the balance is their sum (SPEC §0), kept
+    on AdvanceConnect as each row is written.
 
     Amounts are positive cents; `kind` says which way the money moves. Rows are never
     edited, except that a call charge is stamped `settled_at` once, when it is deducted.
@@ -266,7 +274,19 @@ class LedgerEntry(models.Model):
         verbose_name = _("AdvanceConnect ledger entry")
         verbose_name_plural = _("AdvanceConnect ledger entries")
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["advance_connect", "kind", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["advance_connect", "kind", "occurred_at"]),
+            # The latest rows of one account (admin ledger, records download), newest first.
+            models.Index(
+                fields=["advance_connect", "-occurred_at", "-id"], name="accounts_ledger_recent"
+            ),
+            # Unsettled call charges, oldest first: read without touching settled history.
+            models.Index(
+                fields=["advance_connect", "occurred_at", "id"],
+                condition=models.Q(kind="call_charge", settled_at__isnull=True),
+                name="accounts_ledger_unsettled",
+            ),
+        ]
         constraints = [
             _positive("amount_cents"),
             models.CheckConstraint(

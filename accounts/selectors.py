@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -53,25 +53,66 @@ def _sum(condition: Q | None = None) -> Coalesce:
 
 
 def advance_connect_summary(advance_connect: AdvanceConnect) -> AdvanceConnectSummary:
-    """Balance, unsettled charges and the last deposit, in two queries at any size."""
-    totals = LedgerEntry.objects.filter(advance_connect=advance_connect).aggregate(
-        credits=_sum(Q(kind__in=[K.DEPOSIT, K.SHORTFALL])),
-        settled=_sum(Q(kind=K.CALL_CHARGE, settled_at__isnull=False)),
-        refunded=_sum(Q(kind=K.REFUND)),
-        unsettled=_sum(Q(kind=K.CALL_CHARGE, settled_at__isnull=True)),
-        unsettled_count=Count("id", filter=Q(kind=K.CALL_CHARGE, settled_at__isnull=True)),
-    )
+    """Balance and unsettled charges as kept on the row (read afresh: the instance may
+    predate a write) and the last deposit: two queries, neither summing the ledger."""
+    kept = AdvanceConnect.objects.values("balance_cents", "unsettled_cents", "unsettled_count")
     last_deposit = (
         LedgerEntry.objects.filter(advance_connect=advance_connect, kind=K.DEPOSIT)
         .order_by("-occurred_at", "-id")
         .first()
     )
-    return AdvanceConnectSummary(
-        balance_cents=totals["credits"] - totals["settled"] - totals["refunded"],
-        unsettled_cents=totals["unsettled"],
-        unsettled_count=totals["unsettled_count"],
-        last_deposit=last_deposit,
+    return AdvanceConnectSummary(**kept.get(pk=advance_connect.pk), last_deposit=last_deposit)
+
+
+@dataclass(frozen=True)
+class BalanceMismatch:
+    """An account whose kept balance disagrees with the sum of its ledger."""
+
+    advance_connect_id: int
+    account_number: str
+    kept: tuple[int, int, int]  # (balance cents, unsettled cents, unsettled count)
+    ledger: tuple[int, int, int]
+
+
+def _entries_sum(condition: Q) -> Coalesce:
+    return Coalesce(Sum("entries__amount_cents", filter=condition), 0)
+
+
+def advance_connect_balance_mismatches() -> list[BalanceMismatch]:
+    """Recompute every kept balance from the whole ledger; the accounts that disagree."""
+    settled = Q(entries__kind=K.CALL_CHARGE, entries__settled_at__isnull=False)
+    unsettled = Q(entries__kind=K.CALL_CHARGE, entries__settled_at__isnull=True)
+    rows = (
+        AdvanceConnect.objects.annotate(
+            ledger_balance=_entries_sum(Q(entries__kind__in=LedgerEntry.CREDITS))
+            - _entries_sum(settled)
+            - _entries_sum(Q(entries__kind=K.REFUND)),
+            ledger_unsettled=_entries_sum(unsettled),
+            ledger_unsettled_count=Count("entries", filter=unsettled),
+        )
+        .exclude(
+            balance_cents=F("ledger_balance"),
+            unsettled_cents=F("ledger_unsettled"),
+            unsettled_count=F("ledger_unsettled_count"),
+        )
+        .order_by("id")
+        .values_list(
+            "id",
+            "account__number",
+            "balance_cents",
+            "unsettled_cents",
+            "unsettled_count",
+            "ledger_balance",
+            "ledger_unsettled",
+            "ledger_unsettled_count",
+        )
     )
+    return [
+        BalanceMismatch(
+            advance_connect_id=pk, account_number=number, kept=tuple(row[:3]), ledger=tuple(row[3:])
+        )
+        for pk, number, *row in rows
+    ]
 
 
 def unsettled_charges(advance_connect: AdvanceConnect) -> QuerySet[LedgerEntry]:

@@ -1,9 +1,11 @@
 """Every write to an account and its services. Views, admin, jobs and tests call these."""
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
 
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber as PhoneNumberValue
 
@@ -22,6 +24,7 @@ from .models import (
     PurchaseMethod,
     User,
 )
+from .selectors import unsettled_charges
 
 
 class AccountClosed(Refused):
@@ -89,6 +92,56 @@ def _lock_open_account(account_id: int) -> CustomerAccount:
     return account
 
 
+def _ledger_effect(entry: LedgerEntry) -> tuple[int, int, int]:
+    """What one new row does to the kept (balance, unsettled cents, unsettled count)."""
+    if entry.kind == LedgerEntry.Kind.CALL_CHARGE and entry.settled_at is None:
+        return 0, entry.amount_cents, 1
+    return entry.signed_cents, 0, 0
+
+
+def ledger_entries_post(*, entries: Sequence[LedgerEntry]) -> list[LedgerEntry]:
+    """Write ledger rows and move each account's kept balance by them, in one transaction.
+
+    Every ledger row is written here. The balances move by F() expressions inside the
+    UPDATE, which takes the row lock, so two writers at once never lose each other's sum.
+    """
+    moves: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for entry in entries:
+        move = moves[entry.advance_connect_id]
+        for i, delta in enumerate(_ledger_effect(entry)):
+            move[i] += delta
+    rows = [
+        AdvanceConnect(
+            pk=pk,
+            balance_cents=F("balance_cents") + balance,
+            unsettled_cents=F("unsettled_cents") + unsettled,
+            unsettled_count=F("unsettled_count") + count,
+        )
+        for pk, (balance, unsettled, count) in sorted(moves.items())  # pk order: no deadlock
+    ]
+    with transaction.atomic():
+        created = LedgerEntry.objects.bulk_create(entries, batch_size=2000)
+        AdvanceConnect.objects.bulk_update(
+            rows, ["balance_cents", "unsettled_cents", "unsettled_count"], batch_size=1000
+        )
+    return created
+
+
+def ledger_charges_settle(*, advance_connect: AdvanceConnect, at: dt.datetime) -> int:
+    """Rule E3: deduct every unsettled call charge; returns how many were settled.
+
+    The AdvanceConnect row is updated (and so locked) first: a charge posted meanwhile
+    either commits before, and is settled here, or after, and stays unsettled in both.
+    """
+    with transaction.atomic():
+        AdvanceConnect.objects.filter(pk=advance_connect.pk).update(
+            balance_cents=F("balance_cents") - F("unsettled_cents"),
+            unsettled_cents=0,
+            unsettled_count=0,
+        )
+        return unsettled_charges(advance_connect).update(settled_at=at)
+
+
 def deposit_record(
     *,
     advance_connect: AdvanceConnect,
@@ -104,15 +157,19 @@ def deposit_record(
         raise ValueError(f"Unknown purchase method {method!r}.")
     with transaction.atomic():
         account = _lock_open_account(advance_connect.account_id)
-        entry = LedgerEntry.objects.create(
-            advance_connect=advance_connect,
-            kind=LedgerEntry.Kind.DEPOSIT,
-            amount_cents=amount_cents,
-            occurred_at=at,
-            method=method,
-            card_brand=card_brand,
-            card_last4=card_last4,
-            processor_token=processor_token,
+        [entry] = ledger_entries_post(
+            entries=[
+                LedgerEntry(
+                    advance_connect=advance_connect,
+                    kind=LedgerEntry.Kind.DEPOSIT,
+                    amount_cents=amount_cents,
+                    occurred_at=at,
+                    method=method,
+                    card_brand=card_brand,
+                    card_last4=card_last4,
+                    processor_token=processor_token,
+                )
+            ]
         )
         account_record_activity(account=account, kind=Activity.DEPOSIT, at=at)
     return entry
@@ -128,12 +185,16 @@ def call_charge_post(
     """
     with transaction.atomic():
         account = _lock_open_account(advance_connect.account_id)
-        entry = LedgerEntry.objects.create(
-            advance_connect=advance_connect,
-            kind=LedgerEntry.Kind.CALL_CHARGE,
-            amount_cents=amount_cents,
-            occurred_at=at,
-            number_called=number_called,
+        [entry] = ledger_entries_post(
+            entries=[
+                LedgerEntry(
+                    advance_connect=advance_connect,
+                    kind=LedgerEntry.Kind.CALL_CHARGE,
+                    amount_cents=amount_cents,
+                    occurred_at=at,
+                    number_called=number_called,
+                )
+            ]
         )
         account_record_activity(account=account, kind=Activity.CALL_CHARGE, at=at)
     return entry

@@ -29,8 +29,8 @@ from accounts.selectors import (
     stamps_balance,
     unbilled_cents,
     unsettled_by_age,
-    unsettled_charges,
 )
+from accounts.services import ledger_charges_settle, ledger_entries_post
 from portal.actors import SYSTEM, Actor, actor_user
 from portal.audit import AuditAction, audit_record
 from portal.business_calendar import add_business_days, add_calendar_days, business_date
@@ -262,24 +262,32 @@ def _settle_and_refund(
         return None
     advance_connect = closure.account.advance_connect
     # rule E3: deduct the unsettled charges before anything is refunded.
-    unsettled_charges(advance_connect).update(settled_at=at)
+    ledger_charges_settle(advance_connect=advance_connect, at=at)
     if plan.shortfall_cents:
-        LedgerEntry.objects.create(
-            advance_connect=advance_connect,
-            kind=LedgerEntry.Kind.SHORTFALL,
-            amount_cents=plan.shortfall_cents,
-            occurred_at=at,
-            memo=f"Shortfall at closure {closure.reference}, not charged",
+        ledger_entries_post(
+            entries=[
+                LedgerEntry(
+                    advance_connect=advance_connect,
+                    kind=LedgerEntry.Kind.SHORTFALL,
+                    amount_cents=plan.shortfall_cents,
+                    occurred_at=at,
+                    memo=f"Shortfall at closure {closure.reference}, not charged",
+                )
+            ]
         )
     if plan.refund is None:
         return None
     # rule E4 (B4: no fee is ever taken; the refund is the whole remaining balance).
-    LedgerEntry.objects.create(
-        advance_connect=advance_connect,
-        kind=LedgerEntry.Kind.REFUND,
-        amount_cents=plan.refund.amount_cents,
-        occurred_at=at,
-        memo=f"Refund for closure {closure.reference}",
+    ledger_entries_post(
+        entries=[
+            LedgerEntry(
+                advance_connect=advance_connect,
+                kind=LedgerEntry.Kind.REFUND,
+                amount_cents=plan.refund.amount_cents,
+                occurred_at=at,
+                memo=f"Refund for closure {closure.reference}",
+            )
+        ]
     )
     refund = Refund(
         closure=closure,

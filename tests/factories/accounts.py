@@ -23,6 +23,7 @@ from accounts.models import (
     VideoSession,
     VideoSubscription,
 )
+from accounts.services import ledger_entries_post
 
 PASSWORD = "a-long-test-password-9"
 
@@ -134,6 +135,13 @@ class LedgerEntryFactory(factory.django.DjangoModelFactory):
     card_brand = "Visa"
     card_last4 = "4242"
     processor_token = factory.Sequence(lambda n: f"tok_{n:06d}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Through the ledger service, so the kept balance moves with the row."""
+        [entry] = ledger_entries_post(entries=[model_class(*args, **kwargs)])
+        entry.advance_connect.refresh_from_db()
+        return entry
 
     class Params:
         by_mail = factory.Trait(
