@@ -44,8 +44,11 @@ from .base import (
     table,
 )
 from .refunds import hold_window
+from .search import IndexedSearch, SearchPaths
 
 LEDGER_ROWS = 50
+# A phone number, or part of one, is on a handful of accounts; past this it says nothing.
+PHONE_MATCHES = 1000
 
 
 class PhoneNumberInline(ReadOnlyTabularInline):
@@ -246,7 +249,7 @@ class SupportNoteInline(ReadOnlyTabularInline):
 
 
 @admin.register(CustomerAccount)
-class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
+class CustomerAccountAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin):
     list_display = [
         "number",
         "holder_name",
@@ -259,14 +262,12 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
     ]
     list_select_related = ["holder", "closure"]
     list_filter = ["status", "service_state"]
-    search_fields = [
-        "number",
-        "holder__first_name",
-        "holder__last_name",
-        "holder__email",
-        "phone_numbers__number",
-        "closure__reference",
-    ]
+    search_paths = SearchPaths(
+        references=["closure__reference"],
+        account_numbers=["number"],
+        emails=["holder__email"],
+        names=["holder__first_name", "holder__last_name"],
+    )
     search_help_text = "Name, email, phone number, account number or closure reference"
     fields = [
         "holder_name",
@@ -371,17 +372,25 @@ class CustomerAccountAdmin(DjangoObjectActions, ReadOnlyAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """Also find a phone number however it is typed (`505-555-0105`, `(505) 555 0105`):
-        a whole number is normalised to the stored E.164; part of one, by its digits."""
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        number = to_python(search_term.strip(), region="US")
-        digits = re.sub(r"\D", "", search_term)
+        a whole number is normalised to the stored E.164; part of one, by its digits. A
+        typed-out number is searched as a phone number only; bare digits may also be an
+        account number. The accounts are looked up first, so that the list's filter stays
+        on the accounts table, where PostgreSQL combines the indexes."""
+        term = search_term.strip()
+        number = to_python(term, region="US")
+        digits = re.sub(r"\D", "", term)
         if number and number.is_valid():
-            found |= queryset.filter(phone_numbers__number=number)
-            may_have_duplicates = True
-        elif len(digits) >= 7 and digits != search_term.strip():
-            found |= queryset.filter(phone_numbers__number__contains=digits)
-            may_have_duplicates = True
-        return found, may_have_duplicates
+            phones = PhoneNumber.objects.filter(number=number)
+        elif len(digits) >= 7 and digits != term:
+            phones = PhoneNumber.objects.filter(number__contains=digits)
+        else:
+            return super().get_search_results(request, queryset, search_term)
+        ids = list(phones.values_list("account_id", flat=True)[:PHONE_MATCHES])
+        by_phone = queryset.filter(pk__in=ids)
+        if digits != term:
+            return by_phone, False
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return found | by_phone, may_have_duplicates
 
     def get_change_actions(self, request, object_id, form_url):
         return [

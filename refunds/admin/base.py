@@ -6,10 +6,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import connections
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from portal.audit import AuditAction
@@ -27,11 +30,46 @@ POST_BUTTON = {"methods": ("POST",), "button_type": "form"}
 SELECTED_ID = forms.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
+# Below this many rows (by the planner's statistics) an exact count costs nothing.
+ESTIMATE_FROM = 100_000
+
+
+def estimated_rows(queryset) -> int | None:
+    """PostgreSQL's estimate of the rows of an unfiltered list (`pg_class.reltuples`,
+    kept by ANALYZE and autovacuum); None when the list is filtered or the database
+    keeps no such estimate (SQLite)."""
+    connection = connections[queryset.db]
+    query = queryset.query
+    if connection.vendor != "postgresql" or query.where or query.distinct or query.combinator:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
+            [connection.ops.quote_name(queryset.model._meta.db_table)],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+class EstimatedCountPaginator(Paginator):
+    """An unfiltered list of a big table is counted from the planner's estimate instead
+    of `COUNT(*)` over every row (half the time of a page at a million refunds); a
+    filtered list, a small table and SQLite are counted exactly."""
+
+    @cached_property
+    def count(self):
+        estimate = estimated_rows(self.object_list)
+        if estimate is not None and estimate >= ESTIMATE_FROM:
+            return estimate
+        return super().count
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Money records are written only by services (buttons and actions), never by
     editing a form: nobody, superuser included, adds, edits or deletes them here."""
 
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def response_action(self, request, queryset, *args, **kwargs):
         """A selection that is not a list of row ids (a form tampered with) is refused

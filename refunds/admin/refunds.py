@@ -39,6 +39,7 @@ from .base import (
     posted,
 )
 from .notices import ResendInHolderLanguage
+from .search import IndexedSearch, SearchPaths
 
 S = Refund.Status
 
@@ -157,7 +158,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Refund)
-class RefundAdmin(DjangoObjectActions, ReadOnlyAdmin):
+class RefundAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin):
     list_display = [
         "__str__",
         "method",
@@ -179,12 +180,12 @@ class RefundAdmin(DjangoObjectActions, ReadOnlyAdmin):
         OverdueFilter,
         "needs_review",
     ]
-    search_fields = [
-        "closure__reference",
-        "=check_number",
-        "payee_name",
-        "closure__account__number",
-    ]
+    search_paths = SearchPaths(
+        references=["closure__reference"],
+        check_numbers=["check_number"],
+        account_numbers=["closure__account__number"],
+        names=["payee_name"],
+    )
     search_help_text = "Closure reference, check number, payee or account number"
     fieldsets = [
         (
@@ -527,7 +528,7 @@ def hold_window(closure) -> str:
 
 
 @admin.register(Closure)
-class ClosureAdmin(ResendInHolderLanguage, ReadOnlyAdmin):
+class ClosureAdmin(IndexedSearch, ResendInHolderLanguage, ReadOnlyAdmin):
     holder_path = "account__holder"
     list_display = [
         "reference",
@@ -546,7 +547,11 @@ class ClosureAdmin(ResendInHolderLanguage, ReadOnlyAdmin):
         "direct_bill_outcome",
         ("closed_at", date_range_filter("closed")),
     ]
-    search_fields = ["reference", "account__number", "account__holder__email"]
+    search_paths = SearchPaths(
+        references=["reference"],
+        account_numbers=["account__number"],
+        emails=["account__holder__email"],
+    )
     search_help_text = "Closure reference, account number or holder email"
     inlines = [RefundInline]
     # Every amount in dollars and every code in words (staff see what holders see).

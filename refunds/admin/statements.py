@@ -39,6 +39,7 @@ from .base import (
     link,
     posted,
 )
+from .search import IndexedSearch, SearchPaths
 
 T = DirectBillStatement.Status
 
@@ -65,7 +66,7 @@ class ChargeInline(ReadOnlyTabularInline):
 
 
 @admin.register(DirectBillStatement)
-class DirectBillStatementAdmin(DjangoObjectActions, ReadOnlyAdmin):
+class DirectBillStatementAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin):
     list_display = [
         "__str__",
         "account",
@@ -85,7 +86,10 @@ class DirectBillStatementAdmin(DjangoObjectActions, ReadOnlyAdmin):
         ("statement_date", date_range_filter("statement date")),
         ("due_date", date_range_filter("due date")),
     ]
-    search_fields = ["direct_bill__account__number", "direct_bill__account__holder__email"]
+    search_paths = SearchPaths(
+        account_numbers=["direct_bill__account__number"],
+        emails=["direct_bill__account__holder__email"],
+    )
     search_help_text = "Account number or holder email"
     fields = [
         "account",
