@@ -3,7 +3,6 @@ against the ledger by `verify_balances`, and read by the holder's pages instead 
 over the whole history (SPEC D1, E3)."""
 
 import datetime as dt
-import importlib
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -166,28 +165,6 @@ def test_verify_balances_names_the_account_that_disagrees_and_exits_1():
         "ledger balance $42.50, unsettled $3.15 (1 calls)"
     ) in message
     assert good.account.number not in message
-
-
-def test_the_migration_fills_the_kept_balances_from_an_existing_ledger():
-    migration = importlib.import_module("accounts.migrations.0002_advance_connect_kept_balance")
-    ac = AdvanceConnectFactory()
-    ledger_entries_post(
-        entries=[
-            entry(ac, K.DEPOSIT, 5000),
-            entry(ac, K.CALL_CHARGE, 750, settled=True),
-            entry(ac, K.CALL_CHARGE, 315),
-            entry(ac, K.REFUND, 1000),
-            entry(ac, K.SHORTFALL, 5),
-        ]
-    )
-    AdvanceConnect.objects.update(balance_cents=0, unsettled_cents=0, unsettled_count=0)
-    assert advance_connect_balance_mismatches() != []
-
-    with connection.cursor() as cursor:
-        cursor.execute(migration.BACKFILL)
-
-    assert kept(ac) == (5000 - 750 - 1000 + 5, 315, 1)
-    assert advance_connect_balance_mismatches() == []
 
 
 # --- the holder's pages cost the same at any size of history ---
