@@ -61,7 +61,10 @@ class Command(BaseCommand):
                 "AND d.deptype IN ('a', 'i')) "
                 "UNION ALL SELECT 'FUNCTION', p.oid::regprocedure::text FROM pg_proc p "
                 "JOIN pg_namespace n ON n.oid = p.pronamespace "
-                "WHERE n.nspname = current_schema() AND pg_get_userbyid(p.proowner) <> %s",
+                "WHERE n.nspname = current_schema() AND pg_get_userbyid(p.proowner) <> %s "
+                # An extension's functions (pg_trgm's) stay its own.
+                "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid "
+                "AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e')",
                 [owner, owner],
             )
             not_owned = cursor.fetchall()
