@@ -190,3 +190,17 @@ def test_an_export_by_copy_is_on_record_with_the_rows_copy_wrote(signed_in, tric
     event = AuditEvent.objects.get(action="export.check_register")
     assert event.after["rows"] == len(written)
     assert event.actor == run.actor
+
+
+def test_copy_writes_iso_dates_whatever_the_sessions_date_style(tricky_rows):
+    exporter = EXPORTERS["check_register"]
+    queryset = exporter.queryset(date_from=TODAY - dt.timedelta(days=7), date_to=TODAY)
+    expected = python_bytes(exporter, queryset)
+    with connection.cursor() as cursor:
+        cursor.execute("SET DateStyle TO 'SQL, DMY'")
+        try:
+            written = b"".join(copy_csv_chunks(exporter, queryset))
+        finally:
+            cursor.execute("SET DateStyle TO ISO")
+    assert written == expected
+    assert f",{(TODAY - dt.timedelta(days=2)).isoformat()},".encode() in written  # issued
