@@ -6,7 +6,8 @@ database with 1,000,000 refunds, then measures the peak memory of
 - the XLSX check register of 200,000 checks,
 each in fresh processes: the growth of the process's peak resident memory
 (ru_maxrss) over the export, and tracemalloc's peak of Python allocations. Both must
-stay under 100 MiB.
+stay under 100 MiB. On PostgreSQL it also times the CSV of the 1,000,000 refunds, written
+by COPY, against a raw COPY of the same rows, and prints the ratio (target 1.5x).
 
 The scratch database is a temporary SQLite file, or BENCH_DATABASE_URL (it is
 migrated and filled: never point it at a database you keep).
@@ -214,6 +215,53 @@ def measure(kind, traced):
     print(json.dumps(figures))
 
 
+COPY_RUNS = 3
+COPY_TARGET = 1.5
+
+
+def measure_copy_ratio():
+    """PostgreSQL: the CSV of all 1,000,000 refunds as an auditor gets it (the record,
+    then COPY with every cell formatted in SQL) against its floor, a raw
+    `COPY (SELECT ...) TO STDOUT` of the same rows' unformatted columns; both read to
+    the end here, medians of interleaved runs, reported as JSON."""
+    from statistics import median
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import User
+    from portal.business_calendar import business_date
+    from refunds.exporters import EXPORTERS, export_response
+
+    today = business_date(timezone.now())
+    dates = {"date_from": today - dt.timedelta(days=1), "date_to": today}
+    auditor = User.objects.get(email=AUDITOR_EMAIL)
+    exporter = EXPORTERS["refunds"]
+    plain = exporter.queryset(**dates).values_list(*[c.path for c in exporter.columns])
+    sql, params = plain.query.get_compiler(using=plain.db).as_sql()
+    floor_sql = f"COPY ({connection.ops.compose_sql(sql, params)}) TO STDOUT WITH (FORMAT csv)"
+
+    def floor():
+        with connection.cursor() as cursor, cursor.cursor.copy(floor_sql) as copy:
+            for _ in copy:
+                pass
+
+    def export():
+        response = export_response(exporter=exporter, file_format="csv", actor=auditor, **dates)
+        for _ in response.streaming_content:
+            pass
+        response.close()
+
+    times = {"export": [], "floor": []}
+    for _ in range(COPY_RUNS):
+        for name, run in (("export", export), ("floor", floor)):
+            started = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - started)
+    export_s, floor_s = median(times["export"]), median(times["floor"])
+    print(json.dumps({"export_s": export_s, "floor_s": floor_s, "ratio": export_s / floor_s}))
+
+
 def child(*args, database_url):
     """Run this script with `args` in a fresh process. The parent never loads Django
     or the data: on Linux a child inherits its parent's ru_maxrss across fork and
@@ -256,6 +304,15 @@ def main():
             f"tracemalloc peak {traced['tracemalloc_peak_mib']:4.1f} MiB "
             f"[{'ok' if ok else 'OVER'}: limit {LIMIT_MIB} MiB]"
         )
+    if database_url.startswith("postgres"):
+        copy = json.loads(child("--copy-ratio", database_url=database_url).strip().splitlines()[-1])
+        ok = copy["ratio"] <= COPY_TARGET
+        failed |= not ok
+        print(
+            f"CSV of {REFUNDS:,} refunds by COPY: {copy['export_s']:.2f} s; raw COPY floor "
+            f"{copy['floor_s']:.2f} s; ratio {copy['ratio']:.2f}x "
+            f"[{'ok' if ok else 'OVER'}: target {COPY_TARGET}x; medians of {COPY_RUNS}]"
+        )
     if scratch:
         for name in os.listdir(scratch):
             os.unlink(os.path.join(scratch, name))
@@ -270,5 +327,8 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["--measure"]:
         django_setup(os.environ["BENCH_DATABASE_URL"])
         measure(sys.argv[2], traced=sys.argv[3] == "traced")
+    elif sys.argv[1:2] == ["--copy-ratio"]:
+        django_setup(os.environ["BENCH_DATABASE_URL"])
+        measure_copy_ratio()
     else:
         main()

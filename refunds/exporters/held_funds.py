@@ -16,6 +16,7 @@ class HeldFundsExporter(Exporter):
     """Held funds by the day they were held (SPEC §5, rule N4)."""
 
     key = "held_funds"
+    copy_csv = True
     label = "Held funds"
     model = HeldFunds
     date_field = "held_since"
@@ -49,6 +50,7 @@ class UnclaimedPropertyExporter(Exporter):
     check's address, the first state with a claim to unclaimed property."""
 
     key = "unclaimed_property"
+    copy_csv = True
     label = "Unclaimed property report"
     model = Refund
     columns = [

@@ -20,6 +20,7 @@ def _holder_name(prefix: str):
 
 class ClosuresExporter(Exporter):
     key = "closures"
+    copy_csv = True
     label = "Closures"
     model = Closure
     date_field = "closed_at"
@@ -54,6 +55,7 @@ class ClosuresExporter(Exporter):
 
 class RefundsExporter(Exporter):
     key = "refunds"
+    copy_csv = True
     label = "Refunds"
     model = Refund
     date_field = "created_at"
@@ -98,6 +100,7 @@ class CheckRegisterExporter(Exporter):
     """Every refund check with a number, by issue date: what a bank reconciles."""
 
     key = "check_register"
+    copy_csv = True
     label = "Check register"
     model = Refund
     date_field = "issued_on"
@@ -126,6 +129,7 @@ class CheckRegisterExporter(Exporter):
 
 class FinalStatementsExporter(Exporter):
     key = "final_statements"
+    copy_csv = True
     label = "Final statements"
     model = DirectBillStatement
     date_field = "statement_date"
