@@ -38,12 +38,14 @@ def holder_records(account: CustomerAccount) -> Iterator[tuple[str, str, str, De
                 if entry.card_last4:
                     description += f" ({entry.card_brand} {entry.card_last4})"
             elif entry.kind == LedgerEntry.Kind.CALL_CHARGE:
-                description = f"Call to {phone_national(entry.number_called)}"
+                description = gettext("Call to %(number)s") % {
+                    "number": phone_national(entry.number_called)
+                }
             else:
                 description = entry.memo
             status = ""
             if entry.kind == LedgerEntry.Kind.CALL_CHARGE:
-                status = "settled" if entry.settled_at else "pending"
+                status = gettext("settled") if entry.settled_at else gettext("not yet settled")
             yield (
                 entry.occurred_at.date().isoformat(),
                 entry.get_kind_display(),
@@ -58,8 +60,8 @@ def holder_records(account: CustomerAccount) -> Iterator[tuple[str, str, str, De
         ):
             yield (
                 statement.statement_date.isoformat(),
-                "Direct Bill statement",
-                f"Due {statement.due_date.isoformat()}",
+                gettext("Direct Bill statement"),
+                gettext("Due %(date)s") % {"date": statement.due_date.isoformat()},
                 cents_to_decimal(statement.amount_cents),
                 statement.get_status_display(),
             )
@@ -67,7 +69,7 @@ def holder_records(account: CustomerAccount) -> Iterator[tuple[str, str, str, De
         yield (
             refund.created_at.date().isoformat(),
             refund.get_method_display(),
-            f"Due {refund.due_date.isoformat()}",
+            gettext("Due %(date)s") % {"date": refund.due_date.isoformat()},
             cents_to_decimal(refund.amount_cents),
             refund.get_status_display(),
         )

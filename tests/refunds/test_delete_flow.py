@@ -282,7 +282,9 @@ def test_records_download_has_deposits_and_calls(client, card_holder):
     lines = body.strip().splitlines()
     assert lines[0] == "Date,Type,Description,Amount,Status"
     assert any("Deposit" in line and "50.00" in line and "Visa 4242" in line for line in lines)
-    assert any("Call charge" in line and "-3.15" in line and "pending" in line for line in lines)
+    assert any(
+        "Call charge" in line and "-3.15" in line and "not yet settled" in line for line in lines
+    )
 
 
 @pytest.mark.parametrize("step", ["review", "address", "confirm"])
