@@ -39,6 +39,7 @@ from .base import (
     ReadOnlyStackedInline,
     ReadOnlyTabularInline,
     form_action,
+    language_words,
     link,
     posted,
     table,
@@ -363,7 +364,7 @@ class CustomerAccountAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin):
     @admin.display(description="language", ordering="holder__language")
     def holder_language(self, account):
         """Rule B5: the language the holder reads pages and emails in."""
-        return account.holder.language or "not chosen (English)"
+        return language_words(account.holder)
 
     @admin.display(description="closure")
     def closure_reference(self, account):

@@ -33,7 +33,7 @@ from ..services.bank_files import (
     positive_pay_file_create,
     positive_pay_file_download,
 )
-from .base import FORM_PAGE, ReadOnlyAdmin, ReadOnlyTabularInline, action_page, link, table
+from .base import FORM_PAGE, ReadOnlyAdmin, ReadOnlyTabularInline, action_page, link, posted, table
 from .forms import DateInput
 
 # A paid-items file of a day is a few hundred kilobytes; far more is not one.
@@ -387,7 +387,7 @@ class BankFileExceptionAdmin(DjangoObjectActions, ReadOnlyAdmin):
         """A person decides; the decision is recorded with its note (rule B8)."""
         if not can_apply(request):
             raise PermissionDenied
-        form = ResolveForm(request.POST if "apply" in request.POST else None)
+        form = ResolveForm(posted(request))
         if form.is_bound and form.is_valid():
             try:
                 bank_file_exception_resolve(

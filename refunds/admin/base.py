@@ -174,6 +174,11 @@ def action_page(model_admin, request, *, title, form, objects, cancel_url, hidde
     return TemplateResponse(request, "admin/backoffice/action_form.html", context)
 
 
+def language_words(holder) -> str:
+    """Rule B5: the language a holder reads pages and emails in, as staff read it."""
+    return holder.language or "not chosen (English)"
+
+
 def posted(request):
     """A button page's form data, once the form was sent (not on the first visit)."""
     return request.POST if "apply" in request.POST else None

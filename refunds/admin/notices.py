@@ -16,7 +16,7 @@ from ..services.inactivity import (
     inactivity_letter_mark_mailed,
 )
 from ..services.notices import holder_email_resend
-from .base import ReadOnlyAdmin, apply_to_each, audit_history, link
+from .base import ReadOnlyAdmin, apply_to_each, audit_history, language_words, link
 
 
 def may_resend(request) -> bool:
@@ -38,7 +38,7 @@ class ResendInHolderLanguage(admin.ModelAdmin):
         holder = record
         for step in self.holder_path.split("__"):
             holder = getattr(holder, step)
-        return holder.language or "not chosen (English)"
+        return language_words(holder)
 
     def has_resend_permission(self, request):
         return may_resend(request)

@@ -466,7 +466,7 @@ class RefundAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin):
     def bulk_hold_funds(self, request, queryset):
         """Rule N4, for each selected check that is pending or returned."""
         refunds = list(queryset.select_related("closure"))
-        form = forms.ReasonForm(request.POST if "apply" in request.POST else None)
+        form = forms.ReasonForm(posted(request))
         if not (form.is_bound and form.is_valid()):
             return action_page(
                 self,

@@ -257,7 +257,7 @@ class DirectBillStatementAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin
 
     @admin.action(description="Write off (asks why)", permissions=["move"])
     def bulk_write_off(self, request, queryset):
-        form = forms.ReasonForm(request.POST if "apply" in request.POST else None)
+        form = forms.ReasonForm(posted(request))
         if not (form.is_bound and form.is_valid()):
             return action_page(
                 self,
