@@ -243,6 +243,38 @@ def audit_record(
     return event
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event for `audit_records`: the keyword arguments of `audit_record`."""
+
+    actor: Actor
+    action: AuditAction | str
+    target: models.Model
+    before: dict | None = None
+    after: dict | None = None
+    reason: str = ""
+    at: dt.datetime | None = None
+    subject: object = SUBJECT_OF_TARGET
+
+
+def audit_records(entries: list[AuditEntry]) -> list[AuditEvent]:
+    """Append many events at once, in the order given (the sweeps' batches). Call it
+    inside the transaction of the change; each entry is recorded as `audit_record` would."""
+    return [
+        audit_record(
+            actor=entry.actor,
+            action=entry.action,
+            target=entry.target,
+            before=entry.before,
+            after=entry.after,
+            reason=entry.reason,
+            at=entry.at,
+            subject=entry.subject,
+        )
+        for entry in entries
+    ]
+
+
 def audit_event_open(event, *, keyring: KeyRing | None = None) -> dict:
     """What staff and auditors read of `event`: its sealed values opened while the
     holder's data key exists, "[erased]" after (rule B7)."""
