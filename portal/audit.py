@@ -442,3 +442,10 @@ def audit_checkpoint_write(*, at: dt.datetime, chunk_size: int = 2000) -> Checkp
     os.replace(partial.name, _checkpoint_dir() / name)
     logger.info("Audit checkpoint %s: %s", name, content.replace("\n", ""))
     return Checkpoint(name=name, head=head, written_at=at, key_id=key_id)
+
+
+def audit_event_intact(event: AuditEvent) -> bool:
+    """Whether `event` is exactly as written: its HMAC verifies with a key
+    `AUDIT_HMAC_KEYS` lists, which the database login cannot compute."""
+    keys = audit_keys()
+    return event.key_id in keys and hmac.compare_digest(event_hash(event, keys), event.hash)

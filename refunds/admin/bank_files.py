@@ -164,7 +164,11 @@ class PositivePayFileAdmin(DjangoObjectActions, ReadOnlyAdmin):
 
     @action(label="Download", methods=("GET",), button_type="a")
     def download(self, request, pay_file):
-        content = positive_pay_file_download(pay_file=pay_file, actor=request.user)
+        try:
+            content = positive_pay_file_download(pay_file=pay_file, actor=request.user)
+        except BankFileRefused as refused:
+            messages.error(request, str(refused))
+            return redirect("admin:refunds_positivepayfile_change", pay_file.pk)
         return attachment(content, pay_file.filename)
 
     def new_issue_file_view(self, request):
@@ -278,7 +282,11 @@ class BankFileAdmin(DjangoObjectActions, ReadOnlyAdmin):
 
     @action(label="Download", methods=("GET",), button_type="a")
     def download(self, request, bank_file):
-        content = bank_file_download(bank_file=bank_file, actor=request.user)
+        try:
+            content = bank_file_download(bank_file=bank_file, actor=request.user)
+        except BankFileRefused as refused:
+            messages.error(request, str(refused))
+            return redirect("admin:refunds_bankfile_change", bank_file.pk)
         return attachment(content, bank_file.filename)
 
     def upload_view(self, request):

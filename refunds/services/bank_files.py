@@ -8,6 +8,7 @@ back office's "Mark cashed" button.
 
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -18,8 +19,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from portal.actors import Actor, actor_label, actor_user
-from portal.audit import AuditAction, audit_record
+from portal.audit import AuditAction, audit_event_intact, audit_record
 from portal.business_calendar import business_zone
+from portal.errors import Refused
+from portal.models import AuditEvent
 from portal.money import format_cents
 
 from ..bank_files.bai2_file import Bai2Refused, PaidCheck, parse_paid_checks
@@ -40,8 +43,10 @@ NO_LONGER_PAYABLE = {S.VOID, S.REISSUED, S.STALE, S.ESCHEATED}
 
 M = TypeVar("M", bound=Model)
 
+logger = logging.getLogger(__name__)
 
-class BankFileRefused(Exception):
+
+class BankFileRefused(Refused):
     """The file cannot be made or read as asked; nothing was changed."""
 
 
@@ -204,10 +209,50 @@ def _sent_item(
     )
 
 
+def _as_recorded(
+    record: PositivePayFile | BankFile, *, created_by: AuditAction, content: str
+) -> bytes:
+    """rule B8, S5: the stored file's bytes, refused unless their SHA-256 is the one its
+    creation audit event recorded under the HMAC key. Someone with the database login
+    can rewrite the file and its `sha256` column together, but not that event, so a
+    file changed before it reaches the bank (a payee, an amount) is never handed out."""
+    data = content.encode("ascii")
+    digest = hashlib.sha256(data).hexdigest()
+    created = (
+        AuditEvent.objects.filter(
+            action=created_by, object_type=record._meta.label_lower, object_id=str(record.pk)
+        )
+        .order_by("id")
+        .first()
+    )
+    if (
+        created is None
+        or not audit_event_intact(created)
+        or created.after.get("sha256") != digest
+        or record.sha256 != digest
+    ):
+        logger.error(
+            "%s %s does not match the SHA-256 recorded when it was made: it was changed "
+            "in the database. It was not downloaded.",
+            record._meta.verbose_name,
+            record.pk,
+            extra={"tampered": record._meta.label_lower, "id": record.pk},
+        )
+        raise BankFileRefused(
+            f"This {record._meta.verbose_name} is not the file that was recorded: it was "
+            "changed in the database afterwards. Nothing was downloaded; tell security.",
+            file=record.pk,
+        )
+    return data
+
+
 def positive_pay_file_download(
     *, pay_file: PositivePayFile, actor: Actor, at: dt.datetime | None = None
 ) -> bytes:
     """The file's bytes, exactly as first made (same SHA-256); each download audited."""
+    content = _as_recorded(
+        pay_file, created_by=AuditAction.POSITIVE_PAY_FILE_CREATED, content=pay_file.content
+    )
     with transaction.atomic():
         audit_record(
             actor=actor,
@@ -216,7 +261,7 @@ def positive_pay_file_download(
             after={"sha256": pay_file.sha256},
             at=at or timezone.now(),
         )
-    return pay_file.content.encode("ascii")
+    return content
 
 
 def _exception_for(paid: PaidCheck, refund: Refund | None, seen: set[str]) -> tuple[str, str]:
@@ -359,6 +404,9 @@ def bank_file_download(
     *, bank_file: BankFile, actor: Actor, at: dt.datetime | None = None
 ) -> bytes:
     """The paid-items file as it was imported; each download audited."""
+    content = _as_recorded(
+        bank_file, created_by=AuditAction.BANK_FILE_IMPORTED, content=bank_file.content
+    )
     with transaction.atomic():
         audit_record(
             actor=actor,
@@ -367,7 +415,7 @@ def bank_file_download(
             after={"sha256": bank_file.sha256},
             at=at or timezone.now(),
         )
-    return bank_file.content.encode("ascii")
+    return content
 
 
 def bank_file_exception_resolve(

@@ -2,6 +2,7 @@
 never guessed), the NAUPA unclaimed property report, and who may do what."""
 
 import datetime as dt
+import hashlib
 from io import StringIO
 
 import pytest
@@ -15,9 +16,11 @@ from refunds.models import BankFile, BankFileException, PositivePayFile, Positiv
 from refunds.services import transitions as t
 from refunds.services.bank_files import (
     BankFileRefused,
+    bank_file_download,
     bank_file_exception_resolve,
     bank_file_import,
     positive_pay_file_create,
+    positive_pay_file_download,
 )
 from tests.factories.refunds import RefundFactory
 from tests.helpers import bai2_paid_items as bai2
@@ -362,3 +365,60 @@ def test_support_sees_no_bank_files(signed_in):
 
 def _upload(content: bytes):
     return SimpleUploadedFile("paid.bai", content, content_type="application/octet-stream")
+
+
+# --- a stored file changed in the database is never handed out (rule B8, S5) ---
+
+
+def test_an_issue_file_rewritten_with_its_hash_is_refused_and_not_downloaded(
+    signed_in, clerk, mailed_checks
+):
+    """Someone with the database login changes a payee in the stored issue file and
+    recomputes the `sha256` column: the file no longer matches the SHA-256 its keyed
+    creation event recorded, so the download is refused and nothing is recorded."""
+    pay_file = positive_pay_file_create(actor=clerk, at=AT)
+    forged = pay_file.content.replace("CHARLES OKAFOR", "MALLORY OKAFOR")
+    assert forged != pay_file.content
+    PositivePayFile.objects.filter(pk=pay_file.pk).update(
+        content=forged, sha256=hashlib.sha256(forged.encode("ascii")).hexdigest()
+    )
+    pay_file.refresh_from_db()
+    client = signed_in("Refund operations")
+
+    response = client.get(
+        reverse("admin:refunds_positivepayfile_actions", args=[pay_file.pk, "download"]),
+        follow=True,
+    )
+
+    assert "MALLORY" not in response.content.decode()
+    assert "is not the file that was recorded" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="positive_pay_file.downloaded").exists()
+    with pytest.raises(BankFileRefused, match="Nothing was downloaded"):
+        positive_pay_file_download(pay_file=pay_file, actor=clerk)
+
+
+def test_an_issue_file_with_no_creation_event_is_refused(clerk, mailed_checks):
+    pay_file = positive_pay_file_create(actor=clerk, at=AT)
+    pay_file.pk = None
+    pay_file.save()  # a copy written straight into the table, with no audit event
+
+    with pytest.raises(BankFileRefused, match="not the file that was recorded"):
+        positive_pay_file_download(pay_file=pay_file, actor=clerk)
+
+
+def test_a_paid_items_file_changed_in_the_database_is_refused(clerk, mailed_checks):
+    bank_file, _created = bank_file_import(content=bai2(PAID), filename="p.bai", actor=clerk)
+    changed = bank_file.content.replace(",", ", ", 1)
+    BankFile.objects.filter(pk=bank_file.pk).update(content=changed)
+    bank_file.refresh_from_db()
+
+    with pytest.raises(BankFileRefused, match="Nothing was downloaded"):
+        bank_file_download(bank_file=bank_file, actor=clerk)
+    assert not AuditEvent.objects.filter(action="bank_file.downloaded").exists()
+
+
+def test_an_untouched_file_downloads_as_made(clerk, mailed_checks):
+    pay_file = positive_pay_file_create(actor=clerk, at=AT)
+
+    assert positive_pay_file_download(pay_file=pay_file, actor=clerk) == pay_file.content.encode()
+    assert AuditEvent.objects.filter(action="positive_pay_file.downloaded").count() == 1
