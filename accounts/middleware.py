@@ -6,6 +6,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 class StaffMFARequiredMiddleware:
@@ -77,7 +78,11 @@ class SessionLimitsMiddleware:
                 logout(request)
                 messages.info(
                     request,
-                    _("You were signed out after %(minutes)d minutes without activity.")
+                    ngettext(
+                        "You were signed out after %(minutes)d minute without activity.",
+                        "You were signed out after %(minutes)d minutes without activity.",
+                        idle_limit // 60,
+                    )
                     % {"minutes": idle_limit // 60}
                     if idle
                     else _("You were signed out because you had been signed in for a long time."),

@@ -35,18 +35,18 @@ class RefuseNulMiddleware:
 
 
 class NoStoreMiddleware:
-    """`Cache-Control: no-store` (with Django's never-cache headers) on every answer that
-    may hold personal or money data: anything a signed-in person sees (the records
-    download included) and every answer to a POST (the refund status lookup). The public
-    refund status pages are wrapped in `never_cache` in `portal.urls` for their GETs."""
+    """`Cache-Control: no-store` (with Django's never-cache headers) on every answer the
+    portal makes that does not set its own caching: what a signed-in person sees (the
+    records download included), a refund's status (rule B2), and the public pages too,
+    which carry a CSRF token and one-time messages ("you were signed out"). Static files
+    are answered before this middleware and keep their long caching."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if (user is not None and user.is_authenticated) or request.method not in ("GET", "HEAD"):
+        if not response.has_header("Cache-Control"):
             add_never_cache_headers(response)
         return response
 

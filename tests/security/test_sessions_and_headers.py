@@ -61,6 +61,14 @@ def test_a_holder_is_signed_out_after_15_minutes_idle(holder_client):
     assert "You were signed out after 15 minutes without activity." in page
 
 
+def test_a_one_minute_limit_is_said_in_the_singular(holder_client, settings):
+    settings.HOLDER_SESSION_IDLE_SECONDS = 60
+    with after(minutes=2):
+        response = holder_client.get(MY_ACCOUNT)
+    page = holder_client.get(response.url).content.decode()
+    assert "You were signed out after 1 minute without activity." in page
+
+
 def test_staff_stay_signed_in_for_30_minutes_idle_but_not_31(staff_client):
     with after(minutes=29):
         assert is_signed_in(staff_client, ADMIN)
@@ -104,6 +112,15 @@ def test_signed_in_pages_and_the_records_download_are_never_stored(holder_client
         assert response.status_code == 200
         assert "no-store" in response["Cache-Control"]
         assert "private" in response["Cache-Control"]
+
+
+def test_public_pages_are_never_stored_either(client):
+    """The sign-in page holds a CSRF token and one-time messages: no browser or proxy
+    keeps it."""
+    for url in (reverse("account_login"), reverse("account_reset_password")):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
 
 
 def test_staff_pages_are_never_stored(staff_client):
