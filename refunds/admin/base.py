@@ -2,19 +2,17 @@
 
 import datetime as dt
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
-from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
+from portal.admin_selection import CheckedSelectionMixin
 from portal.audit import AuditAction
 from portal.datakeys import KeyRing
 from portal.display import business_datetime
@@ -27,7 +25,6 @@ POST_BUTTON = {"methods": ("POST",), "button_type": "form"}
 
 
 # A row id as a bulk action's selection carries it (every model here has integer ids).
-SELECTED_ID = forms.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
 # Below this many rows (by the planner's statistics) an exact count costs nothing.
@@ -64,25 +61,12 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(CheckedSelectionMixin):
     """Money records are written only by services (buttons and actions), never by
     editing a form: nobody, superuser included, adds, edits or deletes them here."""
 
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-
-    def response_action(self, request, queryset, *args, **kwargs):
-        """A selection that is not a list of row ids (a form tampered with) is refused
-        in plain words; Django would filter on it and fail with a 500."""
-        try:
-            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
-                SELECTED_ID.clean(value)
-        except ValidationError:
-            self.message_user(
-                request, "The selected rows could not be read. Select them again.", messages.ERROR
-            )
-            return HttpResponseRedirect(request.get_full_path())
-        return super().response_action(request, queryset, *args, **kwargs)
 
     def has_add_permission(self, request, obj=None):
         return False

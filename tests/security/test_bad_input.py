@@ -32,7 +32,7 @@ from tests.factories import (
     SecurusDebitFactory,
     VideoSessionFactory,
 )
-from tests.factories.accounts import PASSWORD
+from tests.factories.accounts import PASSWORD, UserFactory
 from tests.factories.refunds import (
     FinalStatementFactory,
     HeldFundsFactory,
@@ -201,7 +201,7 @@ def test_delete_account_steps(client, holder):
     problems += sweep(client, [Form("reauthenticate", reauthenticate, {"password": PASSWORD})])
     names = ["start", "review", "address", "video", "not_refundable", "confirm", "records_csv"]
     problems += sweep(client, [_page_params(step(name)) for name in names], WORST)
-    holder.refresh_from_db()
+    holder.refresh_from_db()  # still there: nothing was deleted
     assert holder.is_open
     assert not problems, "\n".join(problems)
 
@@ -401,3 +401,16 @@ def test_a_tampered_bulk_selection_is_refused_in_plain_words(signed_in):
     assert "The selected rows could not be read. Select them again." in response.content.decode()
     refund.refresh_from_db()
     assert refund.mailed_on is None
+
+
+def test_a_tampered_selection_in_the_user_admin_is_refused_too(signed_in):
+    """Django's own user admin (superusers only) reads the selection the same way."""
+    holder = UserFactory()
+    response = signed_in(is_superuser=True).post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "delete_selected", "_selected_action": [str(holder.pk), "1 OR 1=1"]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "The selected rows could not be read. Select them again." in response.content.decode()
+    holder.refresh_from_db()  # still there: nothing was deleted
