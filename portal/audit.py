@@ -691,10 +691,9 @@ def _unsealed_problem(walk: _Walk, now: dt.datetime) -> str | None:
     if walk.oldest_unsealed is None or now - walk.oldest_unsealed <= max_delay:
         return None
     return (
-        f"{walk.unsealed} events are not sealed, the oldest from "
+        f"Events awaiting the sealer: {walk.unsealed}, the oldest from "
         f"{walk.oldest_unsealed:%Y-%m-%d %H:%M:%S} UTC, more than "
-        f"{settings.AUDIT_SEAL_MAX_DELAY_SECONDS} seconds ago: is the sealer "
-        "(seal_audit_trail) running?"
+        f"{settings.AUDIT_SEAL_MAX_DELAY_SECONDS} seconds ago: is seal_audit_trail running?"
     )
 
 
