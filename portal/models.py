@@ -63,7 +63,8 @@ class AuditEvent(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AuditTrailIsAppendOnly("An audit event is never changed once written.")
-        super().save(*args, **kwargs)
+        # An INSERT even when the id is set (no UPDATE first: the app's role may not).
+        super().save(*args, **{**kwargs, "force_insert": True})
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditTrailIsAppendOnly("An audit event is never deleted.")
@@ -97,7 +98,8 @@ class AuditSeal(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AuditTrailIsAppendOnly("An audit seal is never changed once written.")
-        super().save(*args, **kwargs)
+        # An INSERT even when the id is set (no UPDATE first: the app's role may not).
+        super().save(*args, **{**kwargs, "force_insert": True})
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditTrailIsAppendOnly("An audit seal is never deleted.")
