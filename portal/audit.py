@@ -212,27 +212,36 @@ class AuditEntry:
 _SealValue = Callable[[object, str, object], object]
 
 
-def _stored_values(entry: AuditEntry, subject, seal_value: _SealValue) -> dict:
-    """The fields of `entry`'s event that may hold personal data, as stored: sealed with
-    `subject`'s data keys by `seal_value` (rule B7)."""
-    target = entry.target
-    object_repr: object = str(target)[:100]
-    if target._meta.label_lower in PERSONAL_REPR:
-        object_repr = seal_value(subject, RECORDS, object_repr)
+def _in_clear(entry: AuditEntry) -> dict:
+    """The fields of `entry`'s event that may hold personal data, in clear."""
+    return {
+        "object_repr": str(entry.target)[:100],
+        "before": _jsonable(entry.before),
+        "after": _jsonable(entry.after),
+        "reason": entry.reason,
+    }
+
+
+def _as_stored(entry: AuditEntry, clear: dict, subject, seal_value: _SealValue) -> dict:
+    """`clear` as the event stores it: personal values sealed with `subject`'s data keys
+    by `seal_value` (rule B7)."""
 
     def values(raw):
         return {
             name: seal_value(subject, AUDIT_PERSONAL_KEYS[name], value)
             if name in AUDIT_PERSONAL_KEYS
             else value
-            for name, value in _jsonable(raw).items()
+            for name, value in raw.items()
         }
 
+    object_repr = clear["object_repr"]
+    if entry.target._meta.label_lower in PERSONAL_REPR:
+        object_repr = seal_value(subject, RECORDS, object_repr)
     return {
         "object_repr": object_repr,
-        "before": values(entry.before),
-        "after": values(entry.after),
-        "reason": seal_value(subject, RECORDS, entry.reason),
+        "before": values(clear["before"]),
+        "after": values(clear["after"]),
+        "reason": seal_value(subject, RECORDS, clear["reason"]),
     }
 
 
@@ -290,8 +299,9 @@ def audit_records(entries: list[AuditEntry]) -> list[AuditEvent]:
             needed.setdefault(purpose, {})[subject.pk] = subject
         return value
 
-    for entry, subject in zip(entries, subjects, strict=True):
-        _stored_values(entry, subject, note)
+    clear = [_in_clear(entry) for entry in entries]
+    for entry, fields, subject in zip(entries, clear, subjects, strict=True):
+        _as_stored(entry, fields, subject, note)
     data_keys = {
         (holder_id, purpose): key
         for purpose, holders in needed.items()
@@ -308,7 +318,8 @@ def audit_records(entries: list[AuditEntry]) -> list[AuditEvent]:
 
     events = []
     ids = _next_ids(len(entries))
-    for event_id, entry, subject, occurred_at in zip(ids, entries, subjects, moments, strict=True):
+    rows = zip(ids, entries, clear, subjects, moments, strict=True)
+    for event_id, entry, fields, subject, occurred_at in rows:
         event = AuditEvent(
             id=event_id,
             occurred_at=occurred_at,
@@ -318,7 +329,7 @@ def audit_records(entries: list[AuditEntry]) -> list[AuditEvent]:
             object_type=entry.target._meta.label_lower,
             object_id=str(entry.target.pk),
             key_id=key_id,
-            **_stored_values(entry, subject, sealed),
+            **_as_stored(entry, fields, subject, sealed),
         )
         event.hash = event_hash(event, keys)
         events.append(event)
