@@ -46,10 +46,11 @@ run: migrate
 	$(PY) manage.py seed_demo --holders $(EXTRA_HOLDERS)
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-# Start the demo again: a new SQLite database, or the one DATABASE_URL names emptied.
+# Start the demo again: a new SQLite database, or the one DATABASE_URL names emptied. The
+# old demo's audit checkpoints go with it: they vouch for a trail that no longer exists.
 demo-reset: install
 	$(if $(DATABASE_URL),,rm -f db.sqlite3)
-	rm -rf sent_emails
+	rm -rf sent_emails "$${AUDIT_CHECKPOINT_DIR:-var/audit-checkpoints}"
 	$(PY) manage.py migrate --noinput
 	$(if $(DATABASE_URL),$(PY) manage.py flush --noinput)
 	$(PY) manage.py createcachetable

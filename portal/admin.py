@@ -4,9 +4,9 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from .admin_filters import date_range_filter
-from .audit import AuditAction
+from .audit import AuditAction, covering_seal
 from .datakeys import KeyRing
-from .models import AuditEvent
+from .models import AuditEvent, AuditSeal
 
 
 @admin.register(AuditEvent)
@@ -36,11 +36,11 @@ class AuditEventAdmin(admin.ModelAdmin):
         "before_json",
         "after_json",
         "reason_shown",
-        "prev_hash",
         "hash",
         "key_id",
+        "seal",
     ]
-    readonly_fields = ["object_shown", "before_json", "after_json", "reason_shown"]
+    readonly_fields = ["object_shown", "before_json", "after_json", "reason_shown", "seal"]
 
     # rule B7: sealed personal values are shown opened while the holder's data key exists,
     # "[erased]" after. Sealed text cannot be searched: find a holder's events by object id.
@@ -64,6 +64,39 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description="reason")
     def reason_shown(self, event):
         return KeyRing().open(event.reason)
+
+    @admin.display(description="seal")
+    def seal(self, event):
+        """The seal that links the event into the chain; none yet for a moment after it
+        was written (SPEC §5)."""
+        return covering_seal(event.pk) or "not sealed yet"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditSeal)
+class AuditSealAdmin(admin.ModelAdmin):
+    """The seal chain that links the audit trail's events (SPEC §5), to read only."""
+
+    list_display = ["id", "sealed_at", "first_event_id", "last_event_id", "events", "key_id"]
+    fields = [
+        "sealed_at",
+        "first_event_id",
+        "last_event_id",
+        "events",
+        "digest",
+        "prev_hash",
+        "hash",
+        "key_id",
+    ]
+    show_full_result_count = False
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -67,16 +67,45 @@ def _unwrap(data_key: DataKey) -> bytes:
 
 def data_key_get_or_create(*, holder, purpose: str, at: dt.datetime) -> tuple[DataKey, bytes]:
     """The holder's data key for `purpose` and its raw bytes, made on first use. Call it
-    inside the writing transaction (the audit chain's lock serialises the first use)."""
-    data_key = DataKey.objects.filter(holder=holder, purpose=purpose).first()
-    if data_key is None:
+    inside the writing transaction."""
+    return data_keys_get_or_create([holder], purpose=purpose, at=at)[holder.pk]
+
+
+def data_keys_get_or_create(
+    holders, *, purpose: str, at: dt.datetime
+) -> dict[int, tuple[DataKey, bytes]]:
+    """Each holder's data key for `purpose` and its raw bytes, by holder id, the missing
+    ones made: one SELECT, and for missing keys one INSERT and one SELECT. Call it inside
+    the writing transaction. Two transactions making a holder's first key at once are
+    safe: the unique (holder, purpose) makes the second's insert do nothing (after waiting
+    for the first to commit), and it then reads and uses the first's key."""
+    holder_ids = {holder.pk for holder in holders}
+    found = {
+        data_key.holder_id: data_key
+        for data_key in DataKey.objects.filter(holder_id__in=holder_ids, purpose=purpose)
+    }
+    keys = {holder_id: (data_key, _unwrap(data_key)) for holder_id, data_key in found.items()}
+    missing = holder_ids - found.keys()
+    if not missing:
+        return keys
+    rows = []
+    for holder_id in sorted(missing):
         raw = AESGCM.generate_key(bit_length=256)
-        master_id, wrapped = _wrap(raw, holder_id=holder.pk, purpose=purpose)
-        data_key = DataKey.objects.create(
-            holder=holder, purpose=purpose, wrapped=wrapped, master_key_id=master_id, created_at=at
+        master_id, wrapped = _wrap(raw, holder_id=holder_id, purpose=purpose)
+        rows.append(
+            DataKey(
+                holder_id=holder_id,
+                purpose=purpose,
+                wrapped=wrapped,
+                master_key_id=master_id,
+                created_at=at,
+            )
         )
-        return data_key, raw
-    return data_key, _unwrap(data_key)
+    DataKey.objects.bulk_create(rows, ignore_conflicts=True)
+    # Ours, or another transaction's where it made the same key first.
+    for data_key in DataKey.objects.filter(holder_id__in=missing, purpose=purpose):
+        keys[data_key.holder_id] = (data_key, _unwrap(data_key))
+    return keys
 
 
 def data_keys_shred(*, holder, purpose: str) -> int:

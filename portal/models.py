@@ -1,4 +1,4 @@
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -9,7 +9,10 @@ class AuditTrailIsAppendOnly(Exception):
     pass
 
 
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+_Row = TypeVar("_Row", bound=models.Model)
+
+
+class AppendOnlyQuerySet(models.QuerySet[_Row]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise AuditTrailIsAppendOnly("The audit trail cannot be changed.")
 
@@ -18,11 +21,11 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
 
 class AuditEvent(models.Model):
-    """One entry of the append-only, hash-chained audit trail (SPEC §5).
+    """One entry of the append-only audit trail (SPEC §5).
 
     Written by `portal.audit.audit_record` in the same transaction as the change it
-    describes; each entry carries the hash of the one before it, keyed with the HMAC
-    key `key_id` names (see `portal.audit`).
+    describes, with an HMAC of itself (its id included) under the key `key_id` names;
+    `AuditSeal` links the entries into a chain after they commit (see `portal.audit`).
     """
 
     occurred_at = models.DateTimeField(_("when"), db_index=True)
@@ -43,11 +46,10 @@ class AuditEvent(models.Model):
     before = models.JSONField(_("before"), default=dict, blank=True)
     after = models.JSONField(_("after"), default=dict, blank=True)
     reason = models.TextField(_("reason"), blank=True)
-    prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
     key_id = models.CharField(_("key id"), max_length=16)
 
-    objects = AuditEventQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
@@ -59,12 +61,48 @@ class AuditEvent(models.Model):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
+        if not self._state.adding:
             raise AuditTrailIsAppendOnly("An audit event is never changed once written.")
-        super().save(*args, **kwargs)
+        # An INSERT even when the id is set (no UPDATE first: the app's role may not).
+        super().save(*args, **{**kwargs, "force_insert": True})
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditTrailIsAppendOnly("An audit event is never deleted.")
+
+
+class AuditSeal(models.Model):
+    """A link of the audit trail's chain (SPEC §5): the events `first_event_id` to
+    `last_event_id` (`events` of them; `digest` the SHA-256 of their hashes in id order),
+    chained to the seal before by `prev_hash` and signed by `hash`, an HMAC under the key
+    `key_id` names. Written after the events commit by `portal.audit.audit_seal_pending`;
+    `prev_hash` is unique, so the chain cannot fork."""
+
+    first_event_id = models.BigIntegerField()
+    last_event_id = models.BigIntegerField(unique=True)
+    events = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, unique=True)
+    sealed_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "audit seal"
+
+    def __str__(self) -> str:
+        return f"seal {self.pk} (events {self.first_event_id}-{self.last_event_id})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditTrailIsAppendOnly("An audit seal is never changed once written.")
+        # An INSERT even when the id is set (no UPDATE first: the app's role may not).
+        super().save(*args, **{**kwargs, "force_insert": True})
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditTrailIsAppendOnly("An audit seal is never deleted.")
 
 
 class DataKey(models.Model):

@@ -245,6 +245,11 @@ NOT_PERSONAL: dict[str, dict[str, str]] = {
         "before": "personal values sealed with the holder's data keys",
         "after": "personal values sealed with the holder's data keys",
         "reason": "sealed with the holder's data key when the event is about a holder",
+        "hash": "a hash",
+        "key_id": "a key id",
+    },
+    "portal.auditseal": {
+        "digest": "a hash",
         "prev_hash": "a hash",
         "hash": "a hash",
         "key_id": "a key id",

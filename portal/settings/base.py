@@ -218,7 +218,7 @@ LOGGING: dict[str, Any] = {
 # longer than this, i.e. no db_worker keeps up ---
 TASK_BACKLOG_MAX_MINUTES = env.int("TASK_BACKLOG_MAX_MINUTES", default=15)
 
-# --- audit trail (SPEC §5): keyed hash chain, checkpoints kept outside the database ---
+# --- audit trail (SPEC §5): keyed hashes, a seal chain, checkpoints outside the database ---
 # "key-id:secret" pairs, comma-separated; the first signs new entries and checkpoints, the
 # others still verify older ones (rotation). The default is a fixed, public dev/test key:
 # production requires its own (portal.settings.prod), never stored in the database.
@@ -230,6 +230,9 @@ AUDIT_CHECKPOINT_DIR = env.path(
 )
 # `verify_audit_trail` reports a latest checkpoint older than this (cron writes one daily).
 AUDIT_CHECKPOINT_MAX_AGE_HOURS = env.int("AUDIT_CHECKPOINT_MAX_AGE_HOURS", default=26)
+# `verify_audit_trail` reports events unsealed for longer than this: `seal_audit_trail`
+# seals them within a second while it runs.
+AUDIT_SEAL_MAX_DELAY_SECONDS = env.int("AUDIT_SEAL_MAX_DELAY_SECONDS", default=300)
 
 # --- demo data: `manage.py seed_demo` makes users with a published password and TOTP
 # secret, so only settings that say so allow it (dev, test); production never does ---

@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
 from accounts.models import DirectBillPayment, DirectBillStatement
+from portal.audit import covering_seals
 from portal.business_calendar import business_date
 from portal.datakeys import KeyRing
 from portal.models import AuditEvent
@@ -176,10 +177,16 @@ class AuditTrailExporter(Exporter):
         Column("Before", "before", "json"),
         Column("After", "after", "json"),
         Column("Reason", "reason"),
-        Column("Previous hash", "prev_hash"),
         Column("Hash", "hash"),
         Column("Key id", "key_id"),
+        # SPEC §5: the seal that links the event into the chain (empty while it awaits one).
+        Column("Seal", "seal_id", "number"),
     ]
+
+    def base_queryset(self):
+        return AuditEvent.objects.annotate(
+            seal_id=Subquery(covering_seals(OuterRef("pk")).values("pk"))
+        )
 
     def values(self, queryset):
         """rule B7: sealed values opened while the holder's data key exists, "[erased]"

@@ -1,4 +1,5 @@
-"""Rule S5.audit on PostgreSQL: the app's own login may only INSERT and SELECT on the audit trail.
+"""Rule S5.audit on PostgreSQL: the app's own login may only INSERT and SELECT on the audit trail,
+its events and its seals.
 
 In CI the whole suite runs logged in as the app role (tests/conftest.py); locally it runs
 as whoever DATABASE_URL names, and these tests first apply the app role's grants with
@@ -13,8 +14,10 @@ import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
-from portal.models import AuditEvent
+from portal.audit import audit_seal_pending
+from portal.models import AuditEvent, AuditSeal
 from refunds.services import transitions as t
 from tests import helpers
 from tests.factories import UserFactory
@@ -24,7 +27,6 @@ from tests.helpers import postgres_only, running_as_app_role
 pytestmark = [*postgres_only, pytest.mark.django_db(transaction=True)]
 
 APP_ROLE = helpers.APP_ROLE or "portal_app"
-TRIGGER = "portal_auditevent_append_only"
 
 
 @pytest.fixture
@@ -35,6 +37,7 @@ def app_login():
         call_command("create_db_roles", owner=owner, app=APP_ROLE, stdout=io.StringIO())
     clerk = UserFactory(staff=True)
     t.refund_mark_issued(refund=RefundFactory(), actor=clerk, check_number="9301")
+    audit_seal_pending(at=timezone.now())
     settings_dict = connection.settings_dict
     with psycopg.connect(
         host=settings_dict["HOST"],
@@ -47,18 +50,22 @@ def app_login():
         yield app
 
 
-@pytest.mark.parametrize(
-    "sql, refusal",
-    [
-        (f"ALTER TABLE portal_auditevent DISABLE TRIGGER {TRIGGER}", "must be owner"),
-        (f"DROP TRIGGER {TRIGGER} ON portal_auditevent", "must be owner"),
-        ("ALTER TABLE portal_auditevent ADD COLUMN note text", "must be owner"),
-        ("TRUNCATE portal_auditevent", "permission denied"),
-        ("UPDATE portal_auditevent SET reason = 'edited'", "permission denied"),
-        ("DELETE FROM portal_auditevent", "permission denied"),
-    ],
-    ids=["disable-trigger", "drop-trigger", "alter-table", "truncate", "update", "delete"],
-)
+def _refusals(table):
+    trigger = f"{table}_append_only"
+    return [
+        (f"ALTER TABLE {table} DISABLE TRIGGER {trigger}", "must be owner"),
+        (f"DROP TRIGGER {trigger} ON {table}", "must be owner"),
+        (f"ALTER TABLE {table} ADD COLUMN note text", "must be owner"),
+        (f"TRUNCATE {table}", "permission denied"),
+        (f"UPDATE {table} SET key_id = 'edited'", "permission denied"),  # noqa: S608
+        (f"DELETE FROM {table}", "permission denied"),  # noqa: S608
+    ]
+
+
+REFUSAL_IDS = ["disable-trigger", "drop-trigger", "alter-table", "truncate", "update", "delete"]
+
+
+@pytest.mark.parametrize("sql, refusal", _refusals("portal_auditevent"), ids=REFUSAL_IDS)
 def test_the_app_role_cannot_change_the_audit_trail(app_login, sql, refusal):
     before = list(AuditEvent.objects.values_list("pk", "hash"))
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match=refusal):
@@ -67,17 +74,38 @@ def test_the_app_role_cannot_change_the_audit_trail(app_login, sql, refusal):
     assert len(before) == 1
 
 
+@pytest.mark.parametrize("sql, refusal", _refusals("portal_auditseal"), ids=REFUSAL_IDS)
+def test_the_app_role_cannot_change_the_seals(app_login, sql, refusal):
+    before = list(AuditSeal.objects.values_list("pk", "events", "hash"))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match=refusal):
+        app_login.execute(sql)
+    assert list(AuditSeal.objects.values_list("pk", "events", "hash")) == before
+    assert [events for _pk, events, _hash in before] == [1]
+
+
 def test_the_app_role_can_read_and_append(app_login):
-    event = AuditEvent.objects.get()
+    audit_seal = AuditSeal.objects.get()
     count = app_login.execute("SELECT count(*) FROM portal_auditevent").fetchone()[0]
     app_login.execute(
         "INSERT INTO portal_auditevent (occurred_at, actor_label, action, object_type, "
-        "object_id, object_repr, before, after, reason, prev_hash, hash, key_id) "
-        "VALUES (now(), 'system', 'test.append', 'x', '1', 'x', '{}', '{}', '', %s, %s, 'dev')",
-        [event.hash, "f" * 64],
+        "object_id, object_repr, before, after, reason, hash, key_id) "
+        "VALUES (now(), 'system', 'test.append', 'x', '1', 'x', '{}', '{}', '', %s, 'dev')",
+        ["f" * 64],
+    )
+    app_login.execute(
+        "INSERT INTO portal_auditseal (first_event_id, last_event_id, events, digest, "
+        "prev_hash, sealed_at, key_id, hash) VALUES (%s, %s, 1, %s, %s, now(), 'dev', %s)",
+        [
+            audit_seal.last_event_id + 1,
+            audit_seal.last_event_id + 1,
+            "d" * 64,
+            audit_seal.hash,
+            "e" * 64,
+        ],
     )
     assert count == 1
     assert AuditEvent.objects.filter(action="test.append").count() == 1
+    assert AuditSeal.objects.count() == 2
     # and it works with the rest of the portal's tables as usual
     app_login.execute("UPDATE refunds_refund SET status = status")
 

@@ -4,6 +4,7 @@ import datetime as dt
 import hashlib
 import hmac
 import io
+import itertools
 import json
 import logging
 from pathlib import Path
@@ -16,8 +17,17 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from portal.audit import audit_checkpoint_write, audit_keys, event_hash
-from portal.models import AuditEvent
+from portal.actors import SYSTEM
+from portal.audit import (
+    GENESIS,
+    AuditTrailBroken,
+    audit_checkpoint_write,
+    audit_keys,
+    audit_seal_pending,
+    event_hash,
+    seal_hash,
+)
+from portal.models import AuditEvent, AuditSeal
 from refunds.services import transitions as t
 from tests.factories import UserFactory
 from tests.factories.refunds import RefundFactory
@@ -25,7 +35,6 @@ from tests.helpers import execute_as_owner, manage_in_production
 
 pytestmark = pytest.mark.django_db
 
-TRIGGER = "portal_auditevent_append_only"
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the trigger that refuses changes is PostgreSQL's"
 )
@@ -57,7 +66,27 @@ def problems():
 
 
 def checkpoint(at=None):
+    """Seal what awaits the sealer, then write a checkpoint."""
     return audit_checkpoint_write(at=at or timezone.now())
+
+
+_check_numbers = itertools.count(9500)
+
+
+def one_more_event():
+    """One more audited change, after the trail's."""
+    t.refund_mark_issued(
+        refund=RefundFactory(), actor=SYSTEM, check_number=str(next(_check_numbers))
+    )
+    return AuditEvent.objects.last()
+
+
+def digest_of(events):
+    return hashlib.sha256("\n".join(event.hash for event in events).encode()).hexdigest()
+
+
+def seal_now():
+    return audit_seal_pending(at=timezone.now())
 
 
 def test_one_row_per_change_in_order(trail):
@@ -67,8 +96,28 @@ def test_one_row_per_change_in_order(trail):
         "refund.returned",
         "refund.void",
     ]
-    assert [event.prev_hash for event in trail[1:]] == [event.hash for event in trail[:-1]]
+    assert [event.hash for event in trail] == [event_hash(event, audit_keys()) for event in trail]
     assert {event.key_id for event in trail} == {"dev"}
+
+
+def test_the_sealer_links_the_events_in_id_order(trail):
+    """Rule S5.audit: after commit, one seal holds the events' hashes in id order and links
+    to the seal before; a second round seals only what came since."""
+    assert AuditSeal.objects.count() == 0
+    first = seal_now()
+    assert (first.first_event_id, first.last_event_id, first.events) == (1, trail[-1].pk, 4)
+    assert first.digest == digest_of(trail)
+    assert (first.prev_hash, first.key_id) == (GENESIS, "dev")
+    assert first.hash == seal_hash(first, audit_keys())
+    assert seal_now() is None
+    cashed = one_more_event()
+    second = seal_now()
+    assert (second.first_event_id, second.last_event_id, second.events) == (
+        trail[-1].pk + 1,
+        cashed.pk,
+        1,
+    )
+    assert (second.prev_hash, second.digest) == (first.hash, digest_of([cashed]))
 
 
 def test_verify_audit_trail_says_intact(trail):
@@ -78,20 +127,21 @@ def test_verify_audit_trail_says_intact(trail):
     )
 
 
-def _behind_the_apps_back(sql, params):
+def _behind_the_apps_back(sql, params, table="portal_auditevent"):
     """What a DBA could do: switch the protection off, change rows, switch it on."""
+    trigger = f"{table}_append_only"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Run the deferred foreign key checks first: ALTER TABLE waits for none.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            execute_as_owner(cursor, f"ALTER TABLE portal_auditevent DISABLE TRIGGER {TRIGGER}")
+            execute_as_owner(cursor, f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
         execute_as_owner(cursor, sql, params)
         if connection.vendor == "postgresql":
-            execute_as_owner(cursor, f"ALTER TABLE portal_auditevent ENABLE TRIGGER {TRIGGER}")
+            execute_as_owner(cursor, f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
 
 
 # How someone without the real key forges hashes (their key id and guessed keys), and
-# what the verifier says of the first forged entry.
+# what the verifier says of the first forged event or seal.
 FORGERIES = pytest.mark.parametrize(
     "key_id, keys, expected",
     [
@@ -99,38 +149,50 @@ FORGERIES = pytest.mark.parametrize(
             "dev",
             {"dev": b"a guessed key"},
             "does not match its hash: it was changed after it was written "
-            "(a chain recomputed without the key does not verify).",
+            "(a {} recomputed without the key does not verify).",
         ),
-        ("sha256", {}, "is sealed with key 'sha256', not a known key."),
+        ("sha256", {}, "is {} with key 'sha256', not a known key."),
     ],
     ids=["hmac-with-a-wrong-key", "plain-sha256"],
 )
 
 
-def _forged_hash(event, keys):
+def _event_expected(expected):
+    return expected.format("hash" if "match" in expected else "sealed")
+
+
+def _seal_expected(expected):
+    return expected.format("chain" if "match" in expected else "signed")
+
+
+def _forged_hash(row, keys, hash_of):
     """The hash someone without the real key computes: HMAC with their guessed `keys`, or,
-    with none, a plain SHA-256 of what the entry holds."""
+    with none, a plain SHA-256 of what the row holds."""
     if keys:
-        return event_hash(event, keys)
-    fields = [event.occurred_at.isoformat(), event.action, event.object_id, event.after]
-    return hashlib.sha256(json.dumps([*fields, event.prev_hash]).encode()).hexdigest()
+        return hash_of(row, keys)
+    return hashlib.sha256(json.dumps(str(vars(row))).encode()).hexdigest()
 
 
-def _rewrite(events, *, after, key_id, keys):
-    """Rewrite the first event's `after` and recompute the chain from it, as someone
-    without the real key would: `keys` are their guess."""
-    previous = events[0].prev_hash
-    for index, event in enumerate(events):
-        if index == 0:
-            event.after = after
-        event.prev_hash, event.key_id = previous, key_id
-        event.hash = _forged_hash(event, keys)
-        _behind_the_apps_back(
-            "UPDATE portal_auditevent SET after = %s, prev_hash = %s, key_id = %s, hash = %s "
-            "WHERE id = %s",
-            [json.dumps(event.after), event.prev_hash, key_id, event.hash, event.pk],
-        )
-        previous = event.hash
+def _rewrite_event(event, *, after, key_id, keys):
+    """Rewrite an event's `after` and recompute its hash, as someone without the real key
+    would: `keys` are their guess."""
+    event.after, event.key_id = after, key_id
+    event.hash = _forged_hash(event, keys, event_hash)
+    _behind_the_apps_back(
+        "UPDATE portal_auditevent SET after = %s, key_id = %s, hash = %s WHERE id = %s",
+        [json.dumps(event.after), key_id, event.hash, event.pk],
+    )
+
+
+def _rewrite_seal(audit_seal, events, *, key_id, keys):
+    """Recompute a seal over `events` as they now are, without the real key."""
+    audit_seal.digest, audit_seal.key_id = digest_of(events), key_id
+    audit_seal.hash = _forged_hash(audit_seal, keys, seal_hash)
+    _behind_the_apps_back(
+        "UPDATE portal_auditseal SET digest = %s, key_id = %s, hash = %s WHERE id = %s",
+        [audit_seal.digest, key_id, audit_seal.hash, audit_seal.pk],
+        table="portal_auditseal",
+    )
 
 
 def test_a_row_edited_behind_the_apps_back_is_reported(trail):
@@ -140,51 +202,166 @@ def test_a_row_edited_behind_the_apps_back_is_reported(trail):
     )
     assert problems() == [
         f"Event {trail[2].pk} (entry 3 in order) does not match its hash: it was changed "
-        "after it was written (a chain recomputed without the key does not verify)."
+        "after it was written (a hash recomputed without the key does not verify)."
     ]
 
 
 @FORGERIES
-def test_a_chain_recomputed_without_the_key_is_reported(trail, key_id, keys, expected):
-    """Rule S5.audit: a rewritten row whose chain was recomputed (HMAC with a wrong key, or plain
-    SHA-256 under a made-up key id) is reported, and the checkpoint no longer holds."""
+def test_an_event_rehashed_without_the_key_is_reported(trail, key_id, keys, expected):
+    """Rule S5.audit: a rewritten event whose hash was recomputed (HMAC with a wrong key, or
+    plain SHA-256 under a made-up key id) is reported, sealed or not."""
     checkpoint()
-    _rewrite(trail[2:], after={"status": "cashed"}, key_id=key_id, keys=keys)
+    _rewrite_event(trail[2], after={"status": "cashed"}, key_id=key_id, keys=keys)
+    assert problems() == [f"Event {trail[2].pk} (entry 3 in order) {_event_expected(expected)}"]
+
+
+@FORGERIES
+def test_a_chain_recomputed_without_the_key_is_reported(trail, key_id, keys, expected):
+    """Rule S5.audit: events and their seal recomputed without the key: the seal is
+    reported, and the checkpoint no longer holds."""
+    checkpoint()
+    _rewrite_event(trail[2], after={"status": "cashed"}, key_id="dev", keys=audit_keys())
+    _rewrite_seal(AuditSeal.objects.get(), trail, key_id=key_id, keys=keys)
+    audit_seal = AuditSeal.objects.get()
     assert problems() == [
-        f"Event {trail[2].pk} (entry 3 in order) {expected}",
-        f"Event {trail[3].pk} no longer has the hash checkpoint "
+        f"Seal {audit_seal.pk} {_seal_expected(expected)}",
+        f"Seal {audit_seal.pk} no longer has the hash checkpoint "
         f"{sorted(p.name for p in _checkpoints())[-1]} recorded: the trail was rewritten.",
     ]
 
 
 @FORGERIES
-def test_the_whole_chain_recomputed_is_reported_without_a_checkpoint(trail, key_id, keys, expected):
-    """Every entry is keyed from the first: a chain recomputed from its start is reported
-    at its first entry, checkpoint or not."""
-    _rewrite(trail, after={"status": "cashed"}, key_id=key_id, keys=keys)
-    assert problems()[0] == f"Event {trail[0].pk} (entry 1 in order) {expected}"
+def test_the_whole_trail_recomputed_is_reported_without_a_checkpoint(trail, key_id, keys, expected):
+    """Every event and seal is keyed from the first: a trail recomputed from its start is
+    reported at its first seal, checkpoint or not."""
+    seal_now()
+    for event in trail:
+        _rewrite_event(event, after={"status": "cashed"}, key_id=key_id, keys=keys)
+    _rewrite_seal(AuditSeal.objects.get(), trail, key_id=key_id, keys=keys)
+    assert problems()[0] == f"Seal {AuditSeal.objects.get().pk} {_seal_expected(expected)}"
 
 
 def test_rows_cut_from_the_end_are_reported_against_the_checkpoint(trail):
     written = checkpoint()
+    audit_seal = AuditSeal.objects.get()
     _behind_the_apps_back("DELETE FROM portal_auditevent WHERE id >= %s", [trail[2].pk])
     assert problems() == [
-        f"Event {trail[3].pk}, the last in checkpoint {written.name}, is gone: "
-        "entries were cut from the end of the trail."
+        f"Seal {audit_seal.pk} (events 1 to {trail[3].pk}) sealed 4 events; the trail now "
+        "has 2 there: events were removed.",
+        f"Checkpoint {written.name} counted 4 events up to event {trail[3].pk}; the trail "
+        "now has 2: events were removed.",
+    ]
+    with pytest.raises(CommandError, match="(?s)No checkpoint written.*events were removed"):
+        call_command("write_audit_checkpoint", stdout=io.StringIO())
+
+
+def test_seals_cut_from_the_end_are_reported_against_the_checkpoint(trail):
+    """Rule S5.audit: the last seal and its events deleted leave a shorter chain that
+    verifies on its own; the checkpoint shows the cut."""
+    seal_now()
+    one_more_event()
+    written = checkpoint()
+    last = AuditSeal.objects.last()
+    _behind_the_apps_back(
+        "DELETE FROM portal_auditseal WHERE id = %s", [last.pk], "portal_auditseal"
+    )
+    _behind_the_apps_back("DELETE FROM portal_auditevent WHERE id > %s", [trail[3].pk])
+    assert problems() == [
+        f"Seal {last.pk}, the last in checkpoint {written.name}, is gone: seals were cut "
+        "from the end of the trail."
     ]
     with pytest.raises(CommandError, match="(?s)No checkpoint written.*is gone"):
         call_command("write_audit_checkpoint", stdout=io.StringIO())
 
 
-def test_a_row_deleted_in_the_middle_is_reported(trail):
+def test_a_seal_removed_in_the_middle_is_reported(trail):
+    seal_now()
+    one_more_event()
     checkpoint()
+    first, second = AuditSeal.objects.all()
+    _behind_the_apps_back(
+        "DELETE FROM portal_auditseal WHERE id = %s", [first.pk], "portal_auditseal"
+    )
+    assert problems()[0] == (
+        f"Seal {second.pk} does not link to the seal before: seals were removed."
+    )
+
+
+def test_a_row_deleted_in_the_middle_is_reported(trail):
+    written = checkpoint()
+    audit_seal = AuditSeal.objects.get()
     _behind_the_apps_back("DELETE FROM portal_auditevent WHERE id = %s", [trail[1].pk])
     assert problems() == [
-        f"Event {trail[2].pk} (entry 2 in order) does not link to the entry before: "
-        "entries were removed.",
-        f"Checkpoint {sorted(p.name for p in _checkpoints())[-1]} counted 4 entries up to "
-        f"event {trail[3].pk}; the trail now has 3: entries were removed.",
+        f"Seal {audit_seal.pk} (events 1 to {trail[3].pk}) sealed 4 events; the trail now "
+        "has 3 there: events were removed.",
+        f"Checkpoint {written.name} counted 4 events up to event {trail[3].pk}; the trail "
+        "now has 3: events were removed.",
     ]
+
+
+@FORGERIES
+def test_an_event_put_into_a_sealed_range_is_reported(trail, key_id, keys, expected):
+    """Rule S5.audit: an id no event holds inside a sealed range (a rolled-back write's)
+    stays empty: an event inserted there with that id is reported."""
+    _behind_the_apps_back("DELETE FROM portal_auditevent WHERE id = %s", [trail[1].pk])
+    checkpoint()
+    forged = _copy(trail[1], key_id=key_id)
+    forged.hash = _forged_hash(forged, keys, event_hash)
+    forged.save()
+    assert problems()[0] == f"Event {forged.pk} (entry 2 in order) {_event_expected(expected)}"
+
+
+def test_a_copy_of_an_event_under_another_id_does_not_verify(trail):
+    """The id is in the hash: an event copied under a new id, hash and all, is reported."""
+    checkpoint()
+    copy = _copy(trail[1], key_id="dev", pk=trail[3].pk + 1)
+    copy.hash = trail[1].hash[::-1]  # the copied hash itself is refused by its unique index
+    assert event_hash(_copy(trail[1], key_id="dev", pk=copy.pk), audit_keys()) != trail[1].hash
+    copy.save()
+    assert problems()[0].startswith(f"Event {copy.pk} (entry 5 in order) does not match")
+
+
+def _copy(event, *, key_id, pk=None):
+    fields = {f.attname: getattr(event, f.attname) for f in AuditEvent._meta.concrete_fields}
+    return AuditEvent(**{**fields, "id": pk or event.pk, "key_id": key_id, "hash": ""})
+
+
+def test_a_forged_event_is_not_sealed(trail, caplog):
+    """Rule S5.audit: the sealer checks each event's own hash first; a forged one stops
+    the round and nothing is sealed."""
+    forged = _copy(trail[0], key_id="dev", pk=trail[3].pk + 1)
+    forged.hash = _forged_hash(forged, {"dev": b"a guessed key"}, event_hash)
+    forged.save()
+    with caplog.at_level(logging.ERROR, logger="portal.audit"), pytest.raises(AuditTrailBroken):
+        seal_now()
+    assert AuditSeal.objects.count() == 0
+    assert f"Event {forged.pk} does not match its hash" in caplog.text
+    with pytest.raises(CommandError, match=f"(?s)Nothing sealed.*Event {forged.pk} does not"):
+        call_command("seal_audit_trail", "--once", stdout=io.StringIO())
+    with pytest.raises(AuditTrailBroken):
+        checkpoint()
+    assert AuditSeal.objects.count() == 0
+
+
+def test_unsealed_events_are_counted_then_reported_when_too_old(trail, settings):
+    """verify_audit_trail writes nothing: events awaiting the sealer are counted, and
+    reported once older than AUDIT_SEAL_MAX_DELAY_SECONDS (no sealer running)."""
+    written = checkpoint()
+    cashed = one_more_event()
+    assert verify() == (
+        f"Audit trail intact, 5 events (1 awaiting the sealer); checkpoint {written.name} "
+        "(4 events) holds."
+    )
+    assert AuditSeal.objects.count() == 1
+    settings.AUDIT_SEAL_MAX_DELAY_SECONDS = 0
+    assert problems() == [
+        f"Events awaiting the sealer: 1, the oldest from {cashed.occurred_at:%Y-%m-%d %H:%M:%S} "
+        "UTC, more than 0 seconds ago: is seal_audit_trail running?"
+    ]
+    out = io.StringIO()
+    call_command("seal_audit_trail", "--once", stdout=out)
+    assert out.getvalue().startswith("Audit seal ")
+    assert verify().startswith("Audit trail intact, 5 events; checkpoint")
 
 
 def _checkpoints():
@@ -193,8 +370,8 @@ def _checkpoints():
 
 def test_no_checkpoint_is_reported(trail):
     assert problems() == [
-        f"No audit checkpoint in {settings.AUDIT_CHECKPOINT_DIR}: entries cut from the end "
-        "would go unseen (run write_audit_checkpoint; cron runs it daily)."
+        f"No audit checkpoint in {settings.AUDIT_CHECKPOINT_DIR}: seals cut from the end "
+        "would go unseen (run write_audit_checkpoint; cron runs it hourly)."
     ]
 
 
@@ -265,10 +442,9 @@ def test_keys_rotate_old_entries_still_verify(settings):
     assert written.key_id == "k2"
     assert verify().startswith("Audit trail intact, 2 events")
     settings.AUDIT_HMAC_KEYS = "k2:second secret"
-    first = AuditEvent.objects.first()
-    assert problems() == [
-        f"Event {first.pk} (entry 1 in order) is sealed with key 'k1', not a known key."
-    ]
+    first = AuditSeal.objects.first()
+    assert first.key_id == "k1"
+    assert problems() == [f"Seal {first.pk} is signed with key 'k1', not a known key."]
 
 
 @pytest.mark.parametrize(
@@ -283,20 +459,21 @@ def test_malformed_keys_are_refused(settings, value):
 
 @FORGERIES
 def test_an_entry_added_without_the_key_is_reported(trail, key_id, keys, expected):
-    """The app's login may INSERT: an entry forged at the end is still reported."""
+    """The app's login may INSERT: an event forged at the end is reported before any
+    sealer sees it."""
     forged = AuditEvent(
+        id=trail[-1].pk + 1,
         occurred_at=timezone.now(),
         actor_label="system",
         action="refund.void",
         object_type="refunds.refund",
         object_id="1",
         object_repr="forged",
-        prev_hash=trail[-1].hash,
         key_id=key_id,
     )
-    forged.hash = _forged_hash(forged, keys)
+    forged.hash = _forged_hash(forged, keys, event_hash)
     forged.save()
-    assert problems()[0] == f"Event {forged.pk} (entry 5 in order) {expected}"
+    assert problems()[0] == f"Event {forged.pk} (entry 5 in order) {_event_expected(expected)}"
 
 
 def test_the_daily_sweeps_write_a_checkpoint(trail):
@@ -308,7 +485,7 @@ def test_the_daily_sweeps_write_a_checkpoint(trail):
     assert verify().startswith("Audit trail intact, 4 events")
 
 
-def test_the_app_cannot_change_or_delete_an_event(trail):
+def test_the_app_cannot_change_or_delete_an_event_or_a_seal(trail):
     event = trail[0]
     event.reason = "edited"
     with pytest.raises(Exception, match="never changed"):
@@ -317,15 +494,29 @@ def test_the_app_cannot_change_or_delete_an_event(trail):
         AuditEvent.objects.filter(pk=event.pk).update(reason="edited")
     with pytest.raises(Exception, match="never deleted"):
         event.delete()
+    audit_seal = seal_now()
+    audit_seal.events = 3
+    with pytest.raises(Exception, match="never changed"):
+        audit_seal.save()
+    with pytest.raises(Exception, match="cannot be changed"):
+        AuditSeal.objects.update(events=3)
+    with pytest.raises(Exception, match="never deleted"):
+        audit_seal.delete()
 
 
 @on_postgresql
 @pytest.mark.postgres
 @pytest.mark.parametrize(
     "sql",
-    ["UPDATE portal_auditevent SET reason = 'edited'", "DELETE FROM portal_auditevent"],
+    [
+        "UPDATE portal_auditevent SET reason = 'edited'",
+        "DELETE FROM portal_auditevent",
+        "UPDATE portal_auditseal SET events = 3",
+        "DELETE FROM portal_auditseal",
+    ],
 )
 def test_postgresql_refuses_update_and_delete_whoever_asks(trail, sql):
+    seal_now()
     with (
         pytest.raises(DatabaseError, match="append-only"),
         transaction.atomic(),
@@ -333,6 +524,7 @@ def test_postgresql_refuses_update_and_delete_whoever_asks(trail, sql):
     ):
         execute_as_owner(cursor, sql)
     assert AuditEvent.objects.count() == 4
+    assert AuditSeal.objects.get().events == 4
 
 
 def test_a_zoned_time_is_hashed_as_stored(db):

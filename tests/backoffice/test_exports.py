@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.audit import audit_seal_pending
 from portal.business_calendar import business_date
 from portal.models import AuditEvent
 from portal.money import cents_to_decimal
@@ -146,6 +147,12 @@ def test_closures_final_statements_and_the_audit_trail_export(auditor):
     assert [row["Action"] for row in trail] == ["export.closures", "export.final_statements"]
     assert trail[0]["After"].startswith('{"export": "closures"')
     assert {row["Key id"] for row in trail} == {"dev"}  # rule S5.audit: verified per key
+    # rule S5.audit: each event names the seal that links it into the chain, once sealed.
+    assert {row["Seal"] for row in trail} == {""}
+    audit_seal = audit_seal_pending(at=timezone.now())
+    sealed = csv_rows(export(auditor, "audit_trail"))
+    assert [row["Action"] for row in sealed][2:] == ["export.audit_trail"]
+    assert [row["Seal"] for row in sealed] == [str(audit_seal.pk)] * 3
 
 
 def test_xlsx_has_the_same_rows_money_as_numbers_and_no_formulas(auditor):

@@ -3,7 +3,7 @@ import re
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from portal.models import AuditEvent
+from portal.models import AuditEvent, AuditSeal
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -12,8 +12,9 @@ class Command(BaseCommand):
     help = (
         "PostgreSQL least privilege (SPEC §5): make an owner role own the database's tables "
         "(it runs migrations) and give the app role what the portal needs, with INSERT and "
-        "SELECT only on the audit trail: no UPDATE, DELETE, TRUNCATE, and no ALTER (it owns "
-        "nothing). Creates missing roles (LOGIN, no password: set one with psql's \\password). "
+        "SELECT only on the audit trail (events and seals): no UPDATE, DELETE, TRUNCATE, and "
+        "no ALTER (it owns nothing). Creates missing roles (LOGIN, no password: set one with "
+        "psql's \\password). "
         "Idempotent; run it after migrate. --print shows the SQL instead of running it."
     )
 
@@ -46,7 +47,7 @@ class Command(BaseCommand):
     def _statements(self, owner, app):
         quote = connection.ops.quote_name
         owner_q, app_q = quote(owner), quote(app)
-        audit = quote(AuditEvent._meta.db_table)
+        audit_tables = [quote(model._meta.db_table) for model in (AuditEvent, AuditSeal)]
         with connection.cursor() as cursor:
             cursor.execute("SELECT rolname FROM pg_roles WHERE rolname IN (%s, %s)", [owner, app])
             existing = {row[0] for row in cursor.fetchall()}
@@ -88,8 +89,15 @@ class Command(BaseCommand):
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app_q}",
             f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner_q} IN SCHEMA {schema} "
             f"GRANT USAGE, SELECT ON SEQUENCES TO {app_q}",
-            # rule §5: the app's role may only INSERT and SELECT on the audit trail.
-            f"REVOKE ALL ON {audit} FROM {app_q}",
-            f"REVOKE ALL ON {audit} FROM PUBLIC",
-            f"GRANT SELECT, INSERT ON {audit} TO {app_q}",
+            # rule §5: the app's role may only INSERT and SELECT on the audit trail (its
+            # events and its seals).
+            *(
+                statement
+                for audit in audit_tables
+                for statement in (
+                    f"REVOKE ALL ON {audit} FROM {app_q}",
+                    f"REVOKE ALL ON {audit} FROM PUBLIC",
+                    f"GRANT SELECT, INSERT ON {audit} TO {app_q}",
+                )
+            ),
         ]

@@ -6,10 +6,11 @@ from portal.audit import AuditTrailBroken, audit_checkpoint_write
 
 class Command(BaseCommand):
     help = (
-        "Sign the audit trail's head (last id, its hash, count, time) into a checkpoint file "
-        "in AUDIT_CHECKPOINT_DIR and the log, outside the database (SPEC §5). Run by cron "
-        "and after each daily sweep. Refuses when the entries since the last checkpoint do "
-        "not verify."
+        "Seal the audit events awaiting the sealer, then sign the seal chain's head (last "
+        "seal, its hash, the events it covers, time) into a checkpoint file in "
+        "AUDIT_CHECKPOINT_DIR and the log, outside the database (SPEC §5). Run by cron and "
+        "after each daily sweep. Refuses when the trail since the last checkpoint does not "
+        "verify."
     )
 
     def handle(self, *args, **options):
@@ -22,5 +23,5 @@ class Command(BaseCommand):
             ) from broken
         self.stdout.write(
             f"Audit checkpoint {checkpoint.name}: {checkpoint.head.events} events up to "
-            f"event {checkpoint.head.last_id}."
+            f"event {checkpoint.head.last_event_id} (seal {checkpoint.head.last_id})."
         )
