@@ -2,7 +2,7 @@
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from django.db import models, transaction
 from django.db.models import F, Q
@@ -24,7 +24,6 @@ from .models import (
     PurchaseMethod,
     User,
 )
-from .selectors import unsettled_charges
 
 
 class AccountClosed(Refused):
@@ -128,18 +127,28 @@ def ledger_entries_post(*, entries: Sequence[LedgerEntry]) -> list[LedgerEntry]:
 
 
 def ledger_charges_settle(*, advance_connect: AdvanceConnect, at: dt.datetime) -> int:
-    """Rule E3: deduct every unsettled call charge; returns how many were settled.
+    """Rule E3: deduct every unsettled call charge; returns how many were settled."""
+    return ledger_charges_settle_many(advance_connect_ids=[advance_connect.pk], at=at)
 
-    The AdvanceConnect row is updated (and so locked) first: a charge posted meanwhile
+
+def ledger_charges_settle_many(*, advance_connect_ids: Collection[int], at: dt.datetime) -> int:
+    """Rule E3 for many AdvanceConnect accounts in two statements; returns how many
+    charges were settled.
+
+    The AdvanceConnect rows are updated (and so locked) first: a charge posted meanwhile
     either commits before, and is settled here, or after, and stays unsettled in both.
     """
     with transaction.atomic():
-        AdvanceConnect.objects.filter(pk=advance_connect.pk).update(
+        AdvanceConnect.objects.filter(pk__in=advance_connect_ids).update(
             balance_cents=F("balance_cents") - F("unsettled_cents"),
             unsettled_cents=0,
             unsettled_count=0,
         )
-        return unsettled_charges(advance_connect).update(settled_at=at)
+        return LedgerEntry.objects.filter(
+            advance_connect_id__in=advance_connect_ids,
+            kind=LedgerEntry.Kind.CALL_CHARGE,
+            settled_at__isnull=True,
+        ).update(settled_at=at)
 
 
 def deposit_record(
