@@ -268,21 +268,24 @@ def closures_confirm(
     """Close many accounts at once (the inactivity sweep's batches), each exactly as
     `closure_confirm` closes it alone with its address on record: the same rows, numbers
     and audit events (E1-E9), written in bulk in one transaction. The accounts are
-    locked in id order; any already closed is left out, so each is closed once. Returns
-    the new closures, in account id order."""
+    locked in id order; any already closed is left out, so each is closed once. The
+    instances are used as given, with their holders (read them in the transaction, as
+    the sweep does). Returns the new closures, in account id order."""
     with transaction.atomic():
-        open_accounts = list(
-            CustomerAccount.objects.select_related("holder")
-            .select_for_update(of=("self",))
+        still_open = set(
+            CustomerAccount.objects.select_for_update()
             .filter(pk__in=[account.pk for account in accounts], status=CustomerAccount.Status.OPEN)
             .order_by("pk")
+            .values_list("pk", flat=True)
         )
-        if not open_accounts:
+        by_id = {account.pk: account for account in accounts if account.pk in still_open}
+        closing = [by_id[pk] for pk in sorted(by_id)]
+        if not closing:
             return []
-        addresses = current_addresses([account.pk for account in open_accounts])
+        addresses = current_addresses([account.pk for account in closing])
         orders = [
             _Order(account, addresses.get(account.pk), new_closure_reference())
-            for account in open_accounts
+            for account in closing
         ]
         return _closures_make(orders, actor=actor, at=at, reason=reason)
 
