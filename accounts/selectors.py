@@ -1,11 +1,12 @@
 """Reads for views, admin, exporters and services, with the joins they need."""
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -62,6 +63,49 @@ def advance_connect_summary(advance_connect: AdvanceConnect) -> AdvanceConnectSu
         .first()
     )
     return AdvanceConnectSummary(**kept.get(pk=advance_connect.pk), last_deposit=last_deposit)
+
+
+def advance_connect_summaries(
+    account_ids: Collection[int],
+) -> dict[int, tuple[int, AdvanceConnectSummary]]:
+    """By account id: its AdvanceConnect's id and summary, as `advance_connect_summary`
+    gives them, for any number of accounts in two queries."""
+    last_deposit = (
+        LedgerEntry.objects.filter(advance_connect=OuterRef("pk"), kind=K.DEPOSIT)
+        .order_by("-occurred_at", "-id")
+        .values("pk")[:1]
+    )
+    rows = list(
+        AdvanceConnect.objects.filter(account_id__in=account_ids)
+        .annotate(last_deposit_id=Subquery(last_deposit))
+        .values_list(
+            "account_id",
+            "pk",
+            "balance_cents",
+            "unsettled_cents",
+            "unsettled_count",
+            "last_deposit_id",
+        )
+    )
+    deposit_ids = [row[-1] for row in rows if row[-1] is not None]
+    # At most one row per account, whatever the length of its history.
+    deposits = (
+        {entry.pk: entry for entry in LedgerEntry.objects.filter(pk__in=deposit_ids)[: len(rows)]}
+        if deposit_ids
+        else {}
+    )
+    return {
+        account_id: (
+            pk,
+            AdvanceConnectSummary(
+                balance_cents=balance,
+                unsettled_cents=unsettled,
+                unsettled_count=count,
+                last_deposit=deposits.get(deposit_id),
+            ),
+        )
+        for account_id, pk, balance, unsettled, count, deposit_id in rows
+    }
 
 
 @dataclass(frozen=True)
@@ -132,27 +176,70 @@ class UnsettledByAge:
 
 
 def unsettled_by_age(advance_connect: AdvanceConnect, at: dt.datetime) -> UnsettledByAge:
+    return unsettled_by_age_of([advance_connect.pk], at)[advance_connect.pk]
+
+
+def unsettled_by_age_of(
+    advance_connect_ids: Collection[int], at: dt.datetime
+) -> dict[int, UnsettledByAge]:
+    """`unsettled_by_age` of each AdvanceConnect, in one query."""
     since = at - dt.timedelta(hours=settings.RECENT_CALLS_HOURS)
     recent, older = Q(occurred_at__gte=since), Q(occurred_at__lt=since)
-    totals = unsettled_charges(advance_connect).aggregate(
-        recent_count=Count("id", filter=recent),
-        recent_cents=_sum(recent),
-        older_count=Count("id", filter=older),
-        older_cents=_sum(older),
+    rows = (
+        LedgerEntry.objects.filter(
+            advance_connect_id__in=advance_connect_ids,
+            kind=K.CALL_CHARGE,
+            settled_at__isnull=True,
+        )
+        .order_by()
+        .values("advance_connect_id")
+        .annotate(
+            recent_count=Count("id", filter=recent),
+            recent_cents=_sum(recent),
+            older_count=Count("id", filter=older),
+            older_cents=_sum(older),
+        )
     )
-    return UnsettledByAge(**totals)
+    found = {
+        row["advance_connect_id"]: UnsettledByAge(
+            recent_count=row["recent_count"],
+            recent_cents=row["recent_cents"],
+            older_count=row["older_count"],
+            older_cents=row["older_cents"],
+        )
+        for row in rows
+    }
+    none = UnsettledByAge(recent_count=0, recent_cents=0, older_count=0, older_cents=0)
+    return {pk: found.get(pk, none) for pk in advance_connect_ids}
 
 
 def stamps_balance(emessaging: EMessaging) -> int:
-    totals = StampEntry.objects.filter(emessaging=emessaging).aggregate(
-        bought=Coalesce(Sum("stamps", filter=Q(kind=StampEntry.Kind.PURCHASE)), 0),
-        gone=Coalesce(Sum("stamps", filter=~Q(kind=StampEntry.Kind.PURCHASE)), 0),
+    return stamps_balances([emessaging.pk])[emessaging.pk]
+
+
+def stamps_balances(emessaging_ids: Collection[int]) -> dict[int, int]:
+    """Stamps bought less stamps used or forfeited, by eMessaging account, in one query."""
+    rows = (
+        StampEntry.objects.filter(emessaging_id__in=emessaging_ids)
+        .order_by()
+        .values("emessaging_id")
+        .annotate(
+            bought=Coalesce(Sum("stamps", filter=Q(kind=StampEntry.Kind.PURCHASE)), 0),
+            gone=Coalesce(Sum("stamps", filter=~Q(kind=StampEntry.Kind.PURCHASE)), 0),
+        )
     )
-    return totals["bought"] - totals["gone"]
+    found = {row["emessaging_id"]: row["bought"] - row["gone"] for row in rows}
+    return {pk: found.get(pk, 0) for pk in emessaging_ids}
 
 
 def current_address(account: CustomerAccount) -> MailingAddress | None:
     return account.addresses.filter(replaced_at__isnull=True).first()
+
+
+def current_addresses(account_ids: Collection[int]) -> dict[int, MailingAddress]:
+    """The address on record of each account that has one, in one query."""
+    addresses = MailingAddress.objects.filter(account_id__in=account_ids, replaced_at__isnull=True)
+    return {address.account_id: address for address in addresses}
 
 
 def account_for_holder(user: User) -> CustomerAccount | None:
@@ -167,8 +254,14 @@ def account_for_holder(user: User) -> CustomerAccount | None:
 
 
 def future_video_sessions(account: CustomerAccount, now: dt.datetime) -> QuerySet[VideoSession]:
-    return account.video_sessions.filter(
-        status=VideoSession.Status.SCHEDULED, starts_at__gt=now
+    return future_video_sessions_of([account.pk], now)
+
+
+def future_video_sessions_of(
+    account_ids: Collection[int], now: dt.datetime
+) -> QuerySet[VideoSession]:
+    return VideoSession.objects.filter(
+        account_id__in=account_ids, status=VideoSession.Status.SCHEDULED, starts_at__gt=now
     ).order_by("starts_at", "id")
 
 
@@ -203,6 +296,18 @@ def unbilled_charges(direct_bill: DirectBill) -> QuerySet[DirectBillCharge]:
 
 def unbilled_cents(direct_bill: DirectBill) -> int:
     return unbilled_charges(direct_bill).aggregate(total=_sum())["total"]
+
+
+def unbilled_cents_of(direct_bill_ids: Collection[int]) -> dict[int, int]:
+    """`unbilled_cents` of each Direct Bill account, in one query."""
+    rows = (
+        DirectBillCharge.objects.filter(direct_bill_id__in=direct_bill_ids, statement__isnull=True)
+        .order_by()
+        .values("direct_bill_id")
+        .annotate(total=_sum())
+    )
+    found = {row["direct_bill_id"]: row["total"] for row in rows}
+    return {pk: found.get(pk, 0) for pk in direct_bill_ids}
 
 
 def direct_bill_summary(direct_bill: DirectBill) -> DirectBillSummary:

@@ -2,9 +2,9 @@
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber as PhoneNumberValue
@@ -24,7 +24,6 @@ from .models import (
     PurchaseMethod,
     User,
 )
-from .selectors import unsettled_charges
 
 
 class AccountClosed(Refused):
@@ -102,44 +101,81 @@ def _ledger_effect(entry: LedgerEntry) -> tuple[int, int, int]:
 def ledger_entries_post(*, entries: Sequence[LedgerEntry]) -> list[LedgerEntry]:
     """Write ledger rows and move each account's kept balance by them, in one transaction.
 
-    Every ledger row is written here. The balances move by F() expressions inside the
-    UPDATE, which takes the row lock, so two writers at once never lose each other's sum.
+    Every ledger row is written here. The balances move inside UPDATEs, which take the
+    row locks, so two writers at once never lose each other's sum.
     """
     moves: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for entry in entries:
         move = moves[entry.advance_connect_id]
         for i, delta in enumerate(_ledger_effect(entry)):
             move[i] += delta
-    rows = [
-        AdvanceConnect(
-            pk=pk,
+    with transaction.atomic():
+        created = LedgerEntry.objects.bulk_create(entries, batch_size=2000)
+        _kept_balances_move(moves)
+    return created
+
+
+MOVES_PER_UPDATE = 1000
+
+
+def _kept_balances_move(moves: dict[int, list[int]]) -> None:
+    """Add to each AdvanceConnect's kept (balance, unsettled cents, unsettled count)
+    its deltas. One account: one UPDATE by F() expressions. Several (a sweep's batch):
+    their rows locked in id order first (two writers never deadlock), then one
+    UPDATE ... FROM the list of moves per thousand accounts (the `id IN` lets the
+    planner reach the rows by the primary key at any table size)."""
+    if len(moves) == 1:
+        [(pk, (balance, unsettled, count))] = moves.items()
+        AdvanceConnect.objects.filter(pk=pk).update(
             balance_cents=F("balance_cents") + balance,
             unsettled_cents=F("unsettled_cents") + unsettled,
             unsettled_count=F("unsettled_count") + count,
         )
-        for pk, (balance, unsettled, count) in sorted(moves.items())  # pk order: no deadlock
-    ]
-    with transaction.atomic():
-        created = LedgerEntry.objects.bulk_create(entries, batch_size=2000)
-        AdvanceConnect.objects.bulk_update(
-            rows, ["balance_cents", "unsettled_cents", "unsettled_count"], batch_size=1000
+        return
+    ids = sorted(moves)
+    list(AdvanceConnect.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+    table = connection.ops.quote_name(AdvanceConnect._meta.db_table)
+    row = "(CAST(%s AS bigint), CAST(%s AS bigint), CAST(%s AS bigint), CAST(%s AS bigint))"
+    for start in range(0, len(ids), MOVES_PER_UPDATE):
+        chunk = ids[start : start + MOVES_PER_UPDATE]
+        # Only the table's quoted name and placeholders are formatted in: values are parameters.
+        sql = (
+            "WITH moves (id, balance, unsettled, number) AS "  # noqa: S608
+            f"(VALUES {', '.join([row] * len(chunk))}) "
+            f"UPDATE {table} SET balance_cents = {table}.balance_cents + moves.balance, "
+            f"unsettled_cents = {table}.unsettled_cents + moves.unsettled, "
+            f"unsettled_count = {table}.unsettled_count + moves.number "
+            f"FROM moves WHERE {table}.id = moves.id AND {table}.id IN "
+            f"({', '.join(['%s'] * len(chunk))})"
         )
-    return created
+        params = [value for pk in chunk for value in (pk, *moves[pk])]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *chunk])
 
 
 def ledger_charges_settle(*, advance_connect: AdvanceConnect, at: dt.datetime) -> int:
-    """Rule E3: deduct every unsettled call charge; returns how many were settled.
+    """Rule E3: deduct every unsettled call charge; returns how many were settled."""
+    return ledger_charges_settle_many(advance_connect_ids=[advance_connect.pk], at=at)
 
-    The AdvanceConnect row is updated (and so locked) first: a charge posted meanwhile
+
+def ledger_charges_settle_many(*, advance_connect_ids: Collection[int], at: dt.datetime) -> int:
+    """Rule E3 for many AdvanceConnect accounts in two statements; returns how many
+    charges were settled.
+
+    The AdvanceConnect rows are updated (and so locked) first: a charge posted meanwhile
     either commits before, and is settled here, or after, and stays unsettled in both.
     """
     with transaction.atomic():
-        AdvanceConnect.objects.filter(pk=advance_connect.pk).update(
+        AdvanceConnect.objects.filter(pk__in=advance_connect_ids).update(
             balance_cents=F("balance_cents") - F("unsettled_cents"),
             unsettled_cents=0,
             unsettled_count=0,
         )
-        return unsettled_charges(advance_connect).update(settled_at=at)
+        return LedgerEntry.objects.filter(
+            advance_connect_id__in=advance_connect_ids,
+            kind=LedgerEntry.Kind.CALL_CHARGE,
+            settled_at__isnull=True,
+        ).update(settled_at=at)
 
 
 def deposit_record(

@@ -3,6 +3,9 @@ it locks its row and returns when the work is already done. A card refund's next
 is scheduled with `run_after`; `manage.py retry_pending_work` is the safety net that
 re-enqueues whatever has not gone through yet (a lost task, a killed worker, an email)."""
 
+import logging
+from collections.abc import Callable
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -12,6 +15,8 @@ from portal.db import locked
 
 from .emails import send_holder_email
 from .models import Closure, HolderNotice, InactivityNotice
+
+logger = logging.getLogger(__name__)
 
 
 def holder_email_of(record: Closure | InactivityNotice | HolderNotice) -> dict:
@@ -42,8 +47,22 @@ def holder_email_of(record: Closure | InactivityNotice | HolderNotice) -> dict:
     return {"user": record.user, "template": record.kind, "context": context}
 
 
-@task()
-def closure_confirmation_send(*, closure_id: int) -> None:
+def each_of(ids: list[int], work: Callable[[int], object], what: str) -> None:
+    """`work(pk)` for each id of a batch task; one that fails does not hold back the
+    others. The first failure is raised once all were tried (the task shows as failed)
+    and `retry_pending_work` enqueues whatever did not go through."""
+    failed: Exception | None = None
+    for pk in ids:
+        try:
+            work(pk)
+        except Exception as exc:
+            logger.exception("%s %s failed", what, pk, extra={what: pk})
+            failed = failed or exc
+    if failed is not None:
+        raise failed
+
+
+def closure_confirmation_email(closure_id: int) -> None:
     """Rule E9: email the closure confirmation once. A failed send leaves
     `confirmation_emailed_at` empty, and `retry_pending_work` tries again."""
     with transaction.atomic():
@@ -56,11 +75,33 @@ def closure_confirmation_send(*, closure_id: int) -> None:
 
 
 @task()
-def inactivity_notice_send(*, notice_id: int) -> None:
-    """Rule N3: tell a New Mexico holder when their inactive account will be closed."""
+def closure_confirmation_send(*, closure_id: int) -> None:
+    """Rule E9: the confirmation of one closure (`closure_confirmation_email`)."""
+    closure_confirmation_email(closure_id)
+
+
+@task()
+def closure_confirmation_send_many(*, closure_ids: list[int]) -> None:
+    """Rule E9: the confirmations of a batch of closures, one task for the batch."""
+    each_of(closure_ids, closure_confirmation_email, "closure")
+
+
+def _inactivity_notice_email(notice_id: int) -> None:
     from .services.inactivity import inactivity_notice_email
 
     inactivity_notice_email(notice_id=notice_id, at=timezone.now())
+
+
+@task()
+def inactivity_notice_send(*, notice_id: int) -> None:
+    """Rule N3: tell a New Mexico holder when their inactive account will be closed."""
+    _inactivity_notice_email(notice_id)
+
+
+@task()
+def inactivity_notice_send_many(*, notice_ids: list[int]) -> None:
+    """Rule N3: the notices a sweep's batch queued, one task for the batch."""
+    each_of(notice_ids, _inactivity_notice_email, "notice")
 
 
 @task()
@@ -92,9 +133,19 @@ def address_change_link_send(*, change_id: int) -> None:
     address_change_request_email_link(change_id=change_id)
 
 
-@task()
-def card_refund_submit_task(*, refund_id: int) -> None:
-    """Rule E4: one attempt at the card refund; a temporary error schedules the next."""
+def _card_refund_submit(refund_id: int) -> None:
     from .services.card_refunds import card_refund_submit
 
     card_refund_submit(refund_id=refund_id)
+
+
+@task()
+def card_refund_submit_task(*, refund_id: int) -> None:
+    """Rule E4: one attempt at the card refund; a temporary error schedules the next."""
+    _card_refund_submit(refund_id)
+
+
+@task()
+def card_refund_submit_many(*, refund_ids: list[int]) -> None:
+    """Rule E4: the first attempt at each card refund of a batch of closures."""
+    each_of(refund_ids, _card_refund_submit, "refund")

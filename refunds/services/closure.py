@@ -5,6 +5,7 @@ what happens cannot disagree.
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -13,33 +14,38 @@ from django.utils import timezone
 
 from accounts.models import (
     CustomerAccount,
+    DirectBill,
+    EMessaging,
     LedgerEntry,
     MailingAddress,
     PurchaseMethod,
+    SecurusDebit,
     StampEntry,
     TopUpEnrolment,
+    User,
     VideoSession,
     VideoSubscription,
 )
 from accounts.selectors import (
     UnsettledByAge,
-    advance_connect_summary,
+    advance_connect_summaries,
     current_address,
-    future_video_sessions,
-    stamps_balance,
-    unbilled_cents,
-    unsettled_by_age,
+    current_addresses,
+    future_video_sessions_of,
+    stamps_balances,
+    unbilled_cents_of,
+    unsettled_by_age_of,
 )
-from accounts.services import ledger_charges_settle, ledger_entries_post
+from accounts.services import ledger_charges_settle_many, ledger_entries_post
 from portal.actors import SYSTEM, Actor, actor_user
-from portal.audit import AuditAction, audit_record
+from portal.audit import AuditAction, AuditEntry, audit_records
 from portal.business_calendar import add_business_days, add_calendar_days, business_date
 from portal.db import locked
 from portal.errors import Refused
 
 from ..models import Closure, Refund, new_closure_reference
 from ..selectors import check_reason
-from ..tasks import card_refund_submit_task, closure_confirmation_send
+from ..tasks import card_refund_submit_many, closure_confirmation_send_many
 
 CHECK_METHODS = {PurchaseMethod.WESTERN_UNION, PurchaseMethod.MONEYGRAM, PurchaseMethod.MAIL}
 
@@ -70,6 +76,7 @@ class ClosurePlan:
     account: CustomerAccount
     at: dt.datetime
     has_advance_connect: bool = False
+    advance_connect_id: int | None = None
     balance_cents: int = 0
     unsettled_cents: int = 0
     unsettled_count: int = 0
@@ -84,10 +91,14 @@ class ClosurePlan:
     direct_bill_hold_from: dt.date | None = None
     direct_bill_hold_until: dt.date | None = None
     debit_accounts: list = field(default_factory=list)
-    has_emessaging: bool = False
+    emessaging_id: int | None = None
     stamps: int = 0
     future_sessions: list = field(default_factory=list)
     active_subscriptions: list = field(default_factory=list)
+
+    @property
+    def has_emessaging(self) -> bool:
+        return self.emessaging_id is not None
 
     @property
     def debit_cents(self) -> int:
@@ -139,11 +150,22 @@ def refund_plan_for(
 
 def closure_plan(*, account: CustomerAccount, at: dt.datetime) -> ClosurePlan:
     """Rules D1, E3-E8 as a plan: the same numbers the closure will use."""
-    plan = ClosurePlan(account=account, at=at)
-    advance_connect = getattr(account, "advance_connect", None)
-    if advance_connect is not None:
-        summary = advance_connect_summary(advance_connect)
+    return closure_plans([account], at=at)[account.pk]
+
+
+def closure_plans(
+    accounts: Sequence[CustomerAccount], *, at: dt.datetime
+) -> dict[int, ClosurePlan]:
+    """`closure_plan` of each account, by account id, read in a fixed number of queries
+    however many accounts there are."""
+    ids = [account.pk for account in accounts]
+    plans = {account.pk: ClosurePlan(account=account, at=at) for account in accounts}
+    prepaid = advance_connect_summaries(ids)
+    ages = unsettled_by_age_of([pk for pk, kept in prepaid.values() if kept.unsettled_count], at)
+    for account_id, (advance_connect_id, summary) in prepaid.items():
+        plan = plans[account_id]
         plan.has_advance_connect = True
+        plan.advance_connect_id = advance_connect_id
         plan.balance_cents = summary.balance_cents
         plan.unsettled_cents = summary.unsettled_cents
         plan.unsettled_count = summary.unsettled_count
@@ -153,37 +175,60 @@ def closure_plan(*, account: CustomerAccount, at: dt.datetime) -> ClosurePlan:
         # shortfall is recorded, never charged.
         plan.deducted_cents = summary.unsettled_cents
         if summary.unsettled_count:
-            plan.unsettled_by_age = unsettled_by_age(advance_connect, at)
+            plan.unsettled_by_age = ages[advance_connect_id]
         remaining = summary.balance_cents - summary.unsettled_cents
         plan.shortfall_cents = max(0, -remaining)
         if remaining > 0:
             plan.refund = refund_plan_for(
                 last_deposit=summary.last_deposit, amount_cents=remaining, at=at
             )
-    plan.top_ups = list(account.top_ups.filter(terminated_at__isnull=True).order_by("kind"))
-    direct_bill = getattr(account, "direct_bill", None)
-    if direct_bill is not None and direct_bill.closed_at is None:
-        today = business_date(at)
+    top_ups = TopUpEnrolment.objects.filter(account_id__in=ids, terminated_at__isnull=True)
+    for top_up in top_ups.order_by("account_id", "kind"):
+        plans[top_up.account_id].top_ups.append(top_up)
+    direct_bills = dict(
+        DirectBill.objects.filter(account_id__in=ids, closed_at__isnull=True).values_list(
+            "account_id", "pk"
+        )
+    )
+    unbilled = unbilled_cents_of(list(direct_bills.values()))
+    today = business_date(at)
+    for account_id, direct_bill_id in direct_bills.items():
+        plan = plans[account_id]
         plan.has_direct_bill = True
-        plan.direct_bill_unbilled_cents = unbilled_cents(direct_bill)
+        plan.direct_bill_unbilled_cents = unbilled[direct_bill_id]
         # rule E5: held 7 to 10 calendar days so unbilled calls and charges clear.
         plan.direct_bill_hold_from = add_calendar_days(today, settings.DIRECT_BILL_HOLD_FROM_DAYS)
         plan.direct_bill_hold_until = add_calendar_days(today, settings.DIRECT_BILL_HOLD_UNTIL_DAYS)
-    plan.debit_accounts = list(account.debit_accounts.filter(balance_cents__gt=0))
-    emessaging = getattr(account, "emessaging", None)
-    if emessaging is not None:
-        plan.has_emessaging = True
-        plan.stamps = stamps_balance(emessaging)
-    plan.future_sessions = list(future_video_sessions(account, at))
-    plan.active_subscriptions = list(
-        account.video_subscriptions.filter(status=VideoSubscription.Status.ACTIVE)
+    debits = SecurusDebit.objects.filter(account_id__in=ids, balance_cents__gt=0)
+    for debit in debits.order_by("account_id", "id"):
+        plans[debit.account_id].debit_accounts.append(debit)
+    emessaging = dict(EMessaging.objects.filter(account_id__in=ids).values_list("account_id", "pk"))
+    stamps = stamps_balances(list(emessaging.values()))
+    for account_id, emessaging_id in emessaging.items():
+        plans[account_id].emessaging_id = emessaging_id
+        plans[account_id].stamps = stamps[emessaging_id]
+    for session in future_video_sessions_of(ids, at):
+        plans[session.account_id].future_sessions.append(session)
+    subscriptions = VideoSubscription.objects.filter(
+        account_id__in=ids, status=VideoSubscription.Status.ACTIVE
     )
-    return plan
+    for subscription in subscriptions.order_by("account_id", "id"):
+        plans[subscription.account_id].active_subscriptions.append(subscription)
+    return plans
 
 
 def _payee(account: CustomerAccount) -> str:
     holder = account.holder
     return holder.get_full_name() or holder.email
+
+
+@dataclass(frozen=True)
+class _Order:
+    """An account to close, locked and open, with the address its refund check goes to."""
+
+    account: CustomerAccount
+    address: MailingAddress | None
+    reference: str
 
 
 def closure_confirm(
@@ -212,33 +257,233 @@ def closure_confirm(
         address = address or current_address(account)
         if address is not None and address.account_id != account.pk:
             raise ClosureRefused("That address is not on this account.", account=account.pk)
+        order = _Order(account, address, reference or new_closure_reference())
+        [closure] = _closures_make([order], actor=actor, at=at, reason=reason)
+    return closure
 
-        plan = closure_plan(account=account, at=at)
-        closure = Closure.objects.create(
-            reference=reference or new_closure_reference(),
-            account=account,
-            reason=reason,
-            closed_at=at,
-            closed_by=actor_user(actor),
-            address=address,
-            address_confirmed_at=address.confirmed_at if address else None,
-            balance_before_cents=plan.balance_cents,
-            deducted_cents=plan.deducted_cents,
-            shortfall_cents=plan.shortfall_cents,
-            refund_cents=plan.refund.amount_cents if plan.refund else 0,
-            top_ups_terminated=",".join(top_up.kind for top_up in plan.top_ups),
-            direct_bill_outcome=(Closure.DirectBillOutcome.HELD if plan.has_direct_bill else ""),
-            direct_bill_hold_from=plan.direct_bill_hold_from,
-            direct_bill_hold_until=plan.direct_bill_hold_until,
-            debit_untouched_cents=plan.debit_cents,  # rule E6: recorded, never moved
-            stamps_forfeited=plan.stamps,
-            sessions_voided=len(plan.future_sessions),
-            subscriptions_cancelled=len(plan.active_subscriptions),
+
+def closures_confirm(
+    accounts: Sequence[CustomerAccount], *, actor: Actor, at: dt.datetime, reason: str
+) -> list[Closure]:
+    """Close many accounts at once (the inactivity sweep's batches), each exactly as
+    `closure_confirm` closes it alone with its address on record: the same rows, numbers
+    and audit events (E1-E9), written in bulk in one transaction. The accounts are
+    locked in id order; any already closed is left out, so each is closed once. The
+    instances are used as given, with their holders (read them in the transaction, as
+    the sweep does). Returns the new closures, in account id order."""
+    with transaction.atomic():
+        still_open = set(
+            CustomerAccount.objects.select_for_update()
+            .filter(pk__in=[account.pk for account in accounts], status=CustomerAccount.Status.OPEN)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
-        refund = _settle_and_refund(closure, plan, address, at)
-        _end_services(closure, plan, at)
-        _close_account(account, at)
-        audit_record(
+        by_id = {account.pk: account for account in accounts if account.pk in still_open}
+        closing = [by_id[pk] for pk in sorted(by_id)]
+        if not closing:
+            return []
+        addresses = current_addresses([account.pk for account in closing])
+        orders = [
+            _Order(account, addresses.get(account.pk), new_closure_reference())
+            for account in closing
+        ]
+        return _closures_make(orders, actor=actor, at=at, reason=reason)
+
+
+def _closures_make(
+    orders: list[_Order], *, actor: Actor, at: dt.datetime, reason: str
+) -> list[Closure]:
+    """The closures of open accounts the caller has locked, in its transaction: each
+    account's rows are those closing it alone makes, written for all in bulk."""
+    plans = closure_plans([order.account for order in orders], at=at)
+    closures = Closure.objects.bulk_create(
+        _closure_row(order, plans[order.account.pk], actor=actor, at=at, reason=reason)
+        for order in orders
+    )
+    refunds = _settle_and_refund(closures, plans, at)
+    _end_services(closures, plans, at)
+    _close_account([order.account for order in orders], at)
+    audit_records(
+        [
+            entry
+            for closure in closures
+            for entry in _audit_entries(closure, refunds.get(closure.pk), actor=actor, at=at)
+        ]
+    )
+    # rule E9: the emails go after commit, one task per batch; a failure to send never
+    # undoes this.
+    closure_ids = [closure.pk for closure in closures]
+    transaction.on_commit(lambda: closure_confirmation_send_many.enqueue(closure_ids=closure_ids))
+    card_ids = [refund.pk for refund in refunds.values() if refund.method == Refund.Method.CARD]
+    if card_ids:
+        transaction.on_commit(lambda: card_refund_submit_many.enqueue(refund_ids=card_ids))
+    return closures
+
+
+def _closure_row(
+    order: _Order, plan: ClosurePlan, *, actor: Actor, at: dt.datetime, reason: str
+) -> Closure:
+    address = order.address
+    return Closure(
+        reference=order.reference,
+        account=order.account,
+        reason=reason,
+        closed_at=at,
+        closed_by=actor_user(actor),
+        address=address,
+        address_confirmed_at=address.confirmed_at if address else None,
+        balance_before_cents=plan.balance_cents,
+        deducted_cents=plan.deducted_cents,
+        shortfall_cents=plan.shortfall_cents,
+        refund_cents=plan.refund.amount_cents if plan.refund else 0,
+        top_ups_terminated=",".join(top_up.kind for top_up in plan.top_ups),
+        direct_bill_outcome=(Closure.DirectBillOutcome.HELD if plan.has_direct_bill else ""),
+        direct_bill_hold_from=plan.direct_bill_hold_from,
+        direct_bill_hold_until=plan.direct_bill_hold_until,
+        debit_untouched_cents=plan.debit_cents,  # rule E6: recorded, never moved
+        stamps_forfeited=plan.stamps,
+        sessions_voided=len(plan.future_sessions),
+        subscriptions_cancelled=len(plan.active_subscriptions),
+    )
+
+
+def _settle_and_refund(
+    closures: list[Closure], plans: dict[int, ClosurePlan], at: dt.datetime
+) -> dict[int, Refund]:
+    """Rules E3, E4: deduct, record any shortfall, create the refunds (by closure id)."""
+    prepaid: list[tuple[Closure, ClosurePlan, int]] = []
+    for closure in closures:
+        plan = plans[closure.account_id]
+        if plan.advance_connect_id is not None:
+            prepaid.append((closure, plan, plan.advance_connect_id))
+    if not prepaid:
+        return {}
+    # rule E3: deduct the unsettled charges before anything is refunded.
+    ledger_charges_settle_many(advance_connect_ids=[pk for _, _, pk in prepaid], at=at)
+    entries = []
+    refunds = {}
+    for closure, plan, advance_connect_id in prepaid:
+        if plan.shortfall_cents:
+            entries.append(
+                LedgerEntry(
+                    advance_connect_id=advance_connect_id,
+                    kind=LedgerEntry.Kind.SHORTFALL,
+                    amount_cents=plan.shortfall_cents,
+                    occurred_at=at,
+                    memo=f"Shortfall at closure {closure.reference}, not charged",
+                )
+            )
+        if plan.refund is not None:
+            # rule E4 (B4: no fee is ever taken; the refund is the whole remaining balance).
+            entries.append(
+                LedgerEntry(
+                    advance_connect_id=advance_connect_id,
+                    kind=LedgerEntry.Kind.REFUND,
+                    amount_cents=plan.refund.amount_cents,
+                    occurred_at=at,
+                    memo=f"Refund for closure {closure.reference}",
+                )
+            )
+            refunds[closure.pk] = _refund_row(closure, plan.refund, at)
+    if entries:
+        ledger_entries_post(entries=entries)
+    Refund.objects.bulk_create(refunds.values())
+    return refunds
+
+
+def _refund_row(closure: Closure, plan: RefundPlan, at: dt.datetime) -> Refund:
+    refund = Refund(
+        closure=closure,
+        method=plan.method,
+        amount_cents=plan.amount_cents,
+        created_at=at,
+        status_changed_at=at,
+        due_date=plan.due_date,
+        needs_review=plan.needs_review,
+        card_brand=plan.card_brand,
+        card_last4=plan.card_last4,
+        card_token=plan.card_token,
+        payee_name=_payee(closure.account),
+    )
+    address = closure.address
+    if address is not None:
+        refund.address_line1 = address.line1
+        refund.address_line2 = address.line2
+        refund.address_city = address.city
+        refund.address_state = address.state
+        refund.address_zip = address.zip_code
+    return refund
+
+
+def _end_services(closures: list[Closure], plans: dict[int, ClosurePlan], at: dt.datetime) -> None:
+    account_ids = [closure.account_id for closure in closures]
+    # rule E2: TextPay and AutoPay stop at once.
+    TopUpEnrolment.objects.filter(account_id__in=account_ids, terminated_at__isnull=True).update(
+        terminated_at=at
+    )
+    # rule E7: remaining eMessaging stamps are forfeited, with their count.
+    forfeits = []
+    for pk in account_ids:
+        plan = plans[pk]
+        if plan.emessaging_id is not None and plan.stamps > 0:
+            forfeits.append(
+                StampEntry(
+                    emessaging_id=plan.emessaging_id,
+                    kind=StampEntry.Kind.FORFEIT,
+                    stamps=plan.stamps,
+                    occurred_at=at,
+                )
+            )
+    StampEntry.objects.bulk_create(forfeits)
+    # rule E8: future sessions voided, subscriptions cancelled, no refund.
+    sessions = [s.pk for pk in account_ids for s in plans[pk].future_sessions]
+    VideoSession.objects.filter(pk__in=sessions).update(
+        status=VideoSession.Status.VOIDED, status_changed_at=at
+    )
+    subscriptions = [s.pk for pk in account_ids for s in plans[pk].active_subscriptions]
+    VideoSubscription.objects.filter(pk__in=subscriptions).update(
+        status=VideoSubscription.Status.CANCELLED, cancelled_at=at
+    )
+
+
+def _close_account(accounts: list[CustomerAccount], at: dt.datetime) -> None:
+    """Rule E1: the accounts are closed and their holders can no longer sign in; every
+    session of theirs stops working because the authentication backend refuses
+    inactive users."""
+    CustomerAccount.objects.filter(pk__in=[account.pk for account in accounts]).update(
+        status=CustomerAccount.Status.CLOSED, closed_at=at
+    )
+    User.objects.filter(pk__in=[account.holder_id for account in accounts]).update(is_active=False)
+    for account in accounts:
+        account.status = CustomerAccount.Status.CLOSED
+        account.closed_at = at
+        account.holder.is_active = False
+
+
+def _audit_entries(
+    closure: Closure, refund: Refund | None, *, actor: Actor, at: dt.datetime
+) -> list[AuditEntry]:
+    """The audit events of one closure, in the order they are written (rule E9)."""
+    entries = []
+    if refund is not None:
+        entries.append(
+            AuditEntry(
+                actor=SYSTEM,
+                action=AuditAction.REFUND_CREATED,
+                target=refund,
+                after={
+                    "method": refund.method,
+                    "amount_cents": refund.amount_cents,
+                    "due_date": refund.due_date,
+                    "status": refund.status,
+                    "needs_review": refund.needs_review,
+                },
+                reason=f"Closure {closure.reference}",
+                at=at,
+            )
+        )
+    entries.append(
+        AuditEntry(
             actor=actor,
             action=AuditAction.CLOSURE_CONFIRMED,
             target=closure,
@@ -247,118 +492,8 @@ def closure_confirm(
             reason=closure.get_reason_display(),
             at=at,
         )
-        # rule E9: the email goes after commit; a failure to send never undoes this.
-        transaction.on_commit(lambda: closure_confirmation_send.enqueue(closure_id=closure.pk))
-        if refund is not None and refund.method == Refund.Method.CARD:
-            transaction.on_commit(lambda: card_refund_submit_task.enqueue(refund_id=refund.pk))
-    return closure
-
-
-def _settle_and_refund(
-    closure: Closure, plan: ClosurePlan, address: MailingAddress | None, at: dt.datetime
-) -> Refund | None:
-    """Rules E3, E4: deduct, record any shortfall, create the refund (or None)."""
-    if not plan.has_advance_connect:
-        return None
-    advance_connect = closure.account.advance_connect
-    # rule E3: deduct the unsettled charges before anything is refunded.
-    ledger_charges_settle(advance_connect=advance_connect, at=at)
-    if plan.shortfall_cents:
-        ledger_entries_post(
-            entries=[
-                LedgerEntry(
-                    advance_connect=advance_connect,
-                    kind=LedgerEntry.Kind.SHORTFALL,
-                    amount_cents=plan.shortfall_cents,
-                    occurred_at=at,
-                    memo=f"Shortfall at closure {closure.reference}, not charged",
-                )
-            ]
-        )
-    if plan.refund is None:
-        return None
-    # rule E4 (B4: no fee is ever taken; the refund is the whole remaining balance).
-    ledger_entries_post(
-        entries=[
-            LedgerEntry(
-                advance_connect=advance_connect,
-                kind=LedgerEntry.Kind.REFUND,
-                amount_cents=plan.refund.amount_cents,
-                occurred_at=at,
-                memo=f"Refund for closure {closure.reference}",
-            )
-        ]
     )
-    refund = Refund(
-        closure=closure,
-        method=plan.refund.method,
-        amount_cents=plan.refund.amount_cents,
-        created_at=at,
-        status_changed_at=at,
-        due_date=plan.refund.due_date,
-        needs_review=plan.refund.needs_review,
-        card_brand=plan.refund.card_brand,
-        card_last4=plan.refund.card_last4,
-        card_token=plan.refund.card_token,
-        payee_name=_payee(closure.account),
-    )
-    if address is not None:
-        refund.address_line1 = address.line1
-        refund.address_line2 = address.line2
-        refund.address_city = address.city
-        refund.address_state = address.state
-        refund.address_zip = address.zip_code
-    refund.save()
-    audit_record(
-        actor=SYSTEM,
-        action=AuditAction.REFUND_CREATED,
-        target=refund,
-        after={
-            "method": refund.method,
-            "amount_cents": refund.amount_cents,
-            "due_date": refund.due_date,
-            "status": refund.status,
-            "needs_review": refund.needs_review,
-        },
-        reason=f"Closure {closure.reference}",
-        at=at,
-    )
-    return refund
-
-
-def _end_services(closure: Closure, plan: ClosurePlan, at: dt.datetime) -> None:
-    account = closure.account
-    # rule E2: TextPay and AutoPay stop at once.
-    TopUpEnrolment.objects.filter(account=account, terminated_at__isnull=True).update(
-        terminated_at=at
-    )
-    # rule E7: remaining eMessaging stamps are forfeited, with their count.
-    if plan.stamps > 0:
-        StampEntry.objects.create(
-            emessaging=account.emessaging,
-            kind=StampEntry.Kind.FORFEIT,
-            stamps=plan.stamps,
-            occurred_at=at,
-        )
-    # rule E8: future sessions voided, subscriptions cancelled, no refund.
-    VideoSession.objects.filter(pk__in=[s.pk for s in plan.future_sessions]).update(
-        status=VideoSession.Status.VOIDED, status_changed_at=at
-    )
-    VideoSubscription.objects.filter(pk__in=[s.pk for s in plan.active_subscriptions]).update(
-        status=VideoSubscription.Status.CANCELLED, cancelled_at=at
-    )
-
-
-def _close_account(account: CustomerAccount, at: dt.datetime) -> None:
-    """Rule E1: the account is closed and the holder can no longer sign in; every
-    session of theirs stops working because the authentication backend refuses
-    inactive users."""
-    account.status = CustomerAccount.Status.CLOSED
-    account.closed_at = at
-    account.save(update_fields=["status", "closed_at"])
-    holder = account.holder
-    holder.is_active = False
-    holder.save(update_fields=["is_active"])
+    return entries
 
 
 def closure_summary(closure: Closure) -> dict:

@@ -6,6 +6,8 @@ disagree.
 """
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,14 +21,14 @@ from accounts.selectors import current_address
 from portal.actors import SYSTEM, Actor
 from portal.audit import AuditAction, audit_record
 from portal.business_calendar import business_date
-from portal.db import for_each_locked, locked
+from portal.db import BATCH_SIZE, for_each_batch_locked, locked
 from portal.errors import Refused
 from portal.links import absolute_url
 
 from ..emails import send_holder_email
 from ..models import Closure, InactivityNotice
-from ..tasks import inactivity_notice_send
-from .closure import RefundPlan, closure_confirm, closure_plan
+from ..tasks import inactivity_notice_send_many
+from .closure import RefundPlan, closure_plan, closures_confirm
 
 DAY = dt.timedelta(days=1)
 
@@ -105,18 +107,37 @@ def inactivity_covers(account: CustomerAccount) -> bool:
 
 def inactivity_schedule(*, account: CustomerAccount, today: dt.date) -> InactivitySchedule:
     """The account's closure date and which notice, if any, is due on `today`."""
-    first_sent_at = account.inactivity_notices.filter(
-        inactive_since=account.last_activity_at, sent_at__isnull=False
-    ).aggregate(first=Min("sent_at"))["first"]
-    return InactivitySchedule(
-        today=today,
-        first_notice_sent_at=first_sent_at,
-        closes_on=inactivity_closes_on(
-            inactive_since=account.last_activity_at,
-            first_notice_sent_at=first_sent_at,
+    return inactivity_schedules([account], today=today)[account.pk]
+
+
+def inactivity_schedules(
+    accounts: Sequence[CustomerAccount], *, today: dt.date
+) -> dict[int, InactivitySchedule]:
+    """`inactivity_schedule` of each account, by id: when the first notice of each
+    current period left is read for all of them in one query."""
+    first_sent = {
+        (account_id, inactive_since): first
+        for account_id, inactive_since, first in InactivityNotice.objects.filter(
+            account_id__in=[account.pk for account in accounts], sent_at__isnull=False
+        )
+        .order_by()
+        .values("account_id", "inactive_since")
+        .annotate(first=Min("sent_at"))
+        .values_list("account_id", "inactive_since", "first")
+    }
+    schedules = {}
+    for account in accounts:
+        first_sent_at = first_sent.get((account.pk, account.last_activity_at))
+        schedules[account.pk] = InactivitySchedule(
             today=today,
-        ),
-    )
+            first_notice_sent_at=first_sent_at,
+            closes_on=inactivity_closes_on(
+                inactive_since=account.last_activity_at,
+                first_notice_sent_at=first_sent_at,
+                today=today,
+            ),
+        )
+    return schedules
 
 
 @dataclass(frozen=True)
@@ -159,69 +180,89 @@ def _candidates(now: dt.datetime, *, days: int) -> QuerySet[CustomerAccount]:
     )
 
 
-def _notice_if_due(account: CustomerAccount, now: dt.datetime) -> InactivityNotice | None:
-    schedule = inactivity_schedule(account=account, today=business_date(now))
-    period = account.inactivity_notices.filter(inactive_since=account.last_activity_at)
-    if schedule.first_notice_due and not period.exists():
-        days_before = settings.INACTIVITY_FIRST_NOTICE_DAYS
-    elif (
-        schedule.final_notice_due
-        and not period.filter(days_before=settings.INACTIVITY_FINAL_NOTICE_DAYS).exists()
-    ):
-        days_before = settings.INACTIVITY_FINAL_NOTICE_DAYS
-    else:
-        return None
-    # rule N3: with no email on record, the notice is queued as a letter for staff.
+def _notice_due(schedule: InactivitySchedule, queued: set[int]) -> int | None:
+    """The lead time of the notice due, given those already queued in the period."""
+    if schedule.first_notice_due and not queued:
+        return settings.INACTIVITY_FIRST_NOTICE_DAYS
+    if schedule.final_notice_due and settings.INACTIVITY_FINAL_NOTICE_DAYS not in queued:
+        return settings.INACTIVITY_FINAL_NOTICE_DAYS
+    return None
+
+
+def _notices_if_due(accounts: list[CustomerAccount], now: dt.datetime) -> list[InactivityNotice]:
+    """The notices due for a batch of locked accounts, made in one insert."""
+    schedules = inactivity_schedules(accounts, today=business_date(now))
+    queued: defaultdict[tuple, set[int]] = defaultdict(set)
+    for account_id, inactive_since, days_before in InactivityNotice.objects.filter(
+        account_id__in=[account.pk for account in accounts]
+    ).values_list("account_id", "inactive_since", "days_before"):
+        queued[account_id, inactive_since].add(days_before)
     Channel = InactivityNotice.Channel
-    channel = Channel.EMAIL if account.holder.email else Channel.LETTER
-    notice = InactivityNotice.objects.create(
-        account=account,
-        days_before=days_before,
-        inactive_since=account.last_activity_at,
-        closes_on=schedule.closes_on,
-        channel=channel,
-        created_at=now,
-    )
-    if channel == Channel.EMAIL:
-        transaction.on_commit(lambda: inactivity_notice_send.enqueue(notice_id=notice.pk))
-    return notice
+    notices = []
+    for account in accounts:
+        schedule = schedules[account.pk]
+        due = _notice_due(schedule, queued[account.pk, account.last_activity_at])
+        if due is None:
+            continue
+        notices.append(
+            InactivityNotice(
+                account=account,
+                days_before=due,
+                inactive_since=account.last_activity_at,
+                closes_on=schedule.closes_on,
+                # rule N3: with no email on record, the notice is queued as a letter for staff.
+                channel=Channel.EMAIL if account.holder.email else Channel.LETTER,
+                created_at=now,
+            )
+        )
+    InactivityNotice.objects.bulk_create(notices)
+    emails = [notice.pk for notice in notices if notice.channel == Channel.EMAIL]
+    if emails:
+        transaction.on_commit(lambda: inactivity_notice_send_many.enqueue(notice_ids=emails))
+    return notices
 
 
-def inactivity_notices_send(*, now: dt.datetime | None = None) -> list[InactivityNotice]:
+def inactivity_notices_send(
+    *, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE
+) -> list[InactivityNotice]:
     """Rule N3: the first notice 30 days before the closure date (or at once, when the
     sweep first sees an account late), the last one 7 days before.
 
-    One notice per account, lead time and period (a unique constraint, and each account
-    is locked while it is looked at), so a re-run or a second worker makes nothing new.
+    One notice per account, lead time and period (a unique constraint, and each batch
+    of accounts is locked while it is looked at), so a re-run or a second worker makes
+    nothing new.
     """
     now = now or timezone.now()
-    notices = for_each_locked(
+    return for_each_batch_locked(
         _candidates(now, days=settings.INACTIVITY_DAYS - settings.INACTIVITY_FIRST_NOTICE_DAYS),
-        lambda account: _notice_if_due(account, now),
+        lambda accounts: _notices_if_due(accounts, now),
+        size=batch_size,
     )
-    return [notice for notice in notices if notice is not None]
 
 
-def inactive_accounts_close(*, now: dt.datetime | None = None) -> list[Closure]:
+def inactive_accounts_close(
+    *, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE
+) -> list[Closure]:
     """Rule N3: close, through the same closure service as Delete Account, every
     covered account whose closure date has come, and no other.
 
-    Safe to run twice or on two workers at once (N6): each account is locked with
-    SKIP LOCKED and its schedule read again inside the lock (activity since keeps it
-    open), and `closure_confirm` is idempotent.
+    Safe to run twice or on two workers at once (N6): accounts are claimed in batches
+    with SKIP LOCKED, their schedules read again inside the lock (activity since keeps
+    an account open), and `closures_confirm` closes only accounts still open.
     """
     now = now or timezone.now()
     today = business_date(now)
 
-    def close_if_due(account: CustomerAccount) -> Closure | None:
-        if not inactivity_schedule(account=account, today=today).closure_due:
-            return None
-        return closure_confirm(
-            account=account, actor=SYSTEM, at=now, reason=Closure.Reason.INACTIVITY
-        )
+    def close_due(accounts: list[CustomerAccount]) -> list[Closure]:
+        schedules = inactivity_schedules(accounts, today=today)
+        due = [account for account in accounts if schedules[account.pk].closure_due]
+        if not due:
+            return []
+        return closures_confirm(due, actor=SYSTEM, at=now, reason=Closure.Reason.INACTIVITY)
 
-    closures = for_each_locked(_candidates(now, days=settings.INACTIVITY_DAYS), close_if_due)
-    return [closure for closure in closures if closure is not None]
+    return for_each_batch_locked(
+        _candidates(now, days=settings.INACTIVITY_DAYS), close_due, size=batch_size
+    )
 
 
 def _lock_notice(notice_id: int) -> InactivityNotice:

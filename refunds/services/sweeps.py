@@ -1,6 +1,6 @@
 """The daily sweeps (SPEC E5, §3, §4). Each is safe to run twice or on two hosts at once:
-rows are claimed with SKIP LOCKED (`portal.db.for_each_locked`) and every service it
-calls re-checks under its lock."""
+rows are claimed with SKIP LOCKED, one by one (`portal.db.for_each_locked`) or in batches
+(`portal.db.for_each_batch_locked`), and every service it calls re-checks under the lock."""
 
 import datetime as dt
 
@@ -10,21 +10,25 @@ from django.utils import timezone
 from accounts.models import DirectBillStatement
 from portal.actors import SYSTEM
 from portal.business_calendar import add_calendar_days, business_date
-from portal.db import for_each_locked
+from portal.db import BATCH_SIZE, for_each_batch_locked, for_each_locked
 
 from ..models import Closure, HolderNotice, Refund
 from ..states import STATEMENT_OPEN
 from .notices import holder_notice_queue
 from .statements import final_statement_issue, statement_mark_past_due
-from .transitions import refund_mark_stale
+from .transitions import refunds_mark_stale
 
 
-def direct_bill_holds_process(*, now: dt.datetime | None = None) -> list[Closure]:
+def direct_bill_holds_process(
+    *, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE
+) -> list[Closure]:
     """Rule E5: closures whose 7-day hold has passed get their final statement, or close
     with no invoice when nothing is outstanding. Run daily, every held closure is
-    settled on day 7, and by day 10 at the latest if a run was missed."""
+    settled on day 7, and by day 10 at the latest if a run was missed. Closures are
+    claimed in batches; each is settled by `final_statement_issue` inside its batch's
+    transaction."""
     now = now or timezone.now()
-    due = Closure.objects.filter(
+    due = Closure.objects.select_related("account__holder").filter(
         direct_bill_outcome=Closure.DirectBillOutcome.HELD,
         direct_bill_hold_from__lte=business_date(now),
     )
@@ -41,7 +45,9 @@ def direct_bill_holds_process(*, now: dt.datetime | None = None) -> list[Closure
         holder_notice_queue(kind=kind, key=f"{kind}:{closure.pk}", closure=closure, at=now)
         return closure
 
-    return for_each_locked(due, settle)
+    return for_each_batch_locked(
+        due, lambda closures: [settle(closure) for closure in closures], size=batch_size
+    )
 
 
 def statements_mark_past_due(*, now: dt.datetime | None = None) -> list[DirectBillStatement]:
@@ -56,15 +62,20 @@ def statements_mark_past_due(*, now: dt.datetime | None = None) -> list[DirectBi
     )
 
 
-def stale_checks_mark(*, now: dt.datetime | None = None) -> list[Refund]:
-    """SPEC §3: a check uncashed `STALE_CHECK_DAYS` after issue goes stale."""
+def stale_checks_mark(
+    *, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE
+) -> list[Refund]:
+    """SPEC §3: a check uncashed `STALE_CHECK_DAYS` after issue goes stale, a batch of
+    checks at a time (`refunds_mark_stale`)."""
     now = now or timezone.now()
     issued_before = add_calendar_days(business_date(now), -settings.STALE_CHECK_DAYS)
-    stale = Refund.objects.filter(
+    stale = Refund.objects.select_related("closure__account__holder").filter(
         method=Refund.Method.CHECK,
         status__in=[Refund.Status.ISSUED, Refund.Status.MAILED],
         issued_on__lte=issued_before,
     )
-    return for_each_locked(
-        stale, lambda refund: refund_mark_stale(refund=refund, actor=SYSTEM, at=now)
+    return for_each_batch_locked(
+        stale,
+        lambda refunds: refunds_mark_stale(refunds, actor=SYSTEM, at=now),
+        size=batch_size,
     )

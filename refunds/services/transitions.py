@@ -9,7 +9,7 @@ points at the one it replaces.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.addresses import address_refusal, address_validate
 from accounts.selectors import current_address
 from portal.actors import Actor
-from portal.audit import AuditAction, audit_record
+from portal.audit import AuditAction, AuditEntry, audit_record, audit_records
 from portal.business_calendar import add_calendar_days, business_date
 from portal.db import locked
 from portal.errors import Refused
@@ -93,22 +93,9 @@ def _apply(
     changes = changes or {}
     if not can_move(locked.method, locked.status, target):
         _refuse_move(locked, target)
-    before = {"status": locked.status, **{name: getattr(locked, name) for name in changes}}
-    locked.status = target
-    locked.status_changed_at = at
-    locked.status_reason = reason
-    for name, value in changes.items():
-        setattr(locked, name, value)
+    entry = _moved(locked, actor=actor, target=target, at=at, reason=reason, changes=changes)
     locked.save(update_fields=["status", "status_changed_at", "status_reason", *changes])
-    audit_record(
-        actor=actor,
-        action=AuditAction(f"refund.{target}"),
-        target=locked,
-        before=before,
-        after={"status": target, **changes},
-        reason=reason,
-        at=at,
-    )
+    audit_records([entry])
     notice_kind = HOLDER_NOTICE_ON.get(target)
     if notice_kind:
         holder_notice_queue(
@@ -119,6 +106,33 @@ def _apply(
             at=at,
         )
     return locked
+
+
+def _moved(
+    refund: Refund,
+    *,
+    actor: Actor,
+    target: str,
+    at: dt.datetime,
+    reason: str,
+    changes: dict[str, Any],
+) -> AuditEntry:
+    """Make the move on the instance (not saved) and return its audit event."""
+    before = {"status": refund.status, **{name: getattr(refund, name) for name in changes}}
+    refund.status = target
+    refund.status_changed_at = at
+    refund.status_reason = reason
+    for name, value in changes.items():
+        setattr(refund, name, value)
+    return AuditEntry(
+        actor=actor,
+        action=AuditAction(f"refund.{target}"),
+        target=refund,
+        before=before,
+        after={"status": target, **changes},
+        reason=reason,
+        at=at,
+    )
 
 
 def _already_done(locked: Refund, target: str, reason: str, changes: dict) -> bool:
@@ -272,20 +286,50 @@ def card_refund_mark_settled(
     return _move(refund=refund, actor=actor, target=S.SETTLED, at=at)
 
 
+def _not_stale_yet(refund: Refund, at: dt.datetime) -> str | None:
+    """Why the check cannot go stale at `at`, or None when it is old enough."""
+    if refund.issued_on is None:  # only issued checks can move to stale
+        return f"The {describe(refund)} was never issued."
+    stale_from = add_calendar_days(refund.issued_on, settings.STALE_CHECK_DAYS)
+    if business_date(at) < stale_from:
+        return (
+            f"The {describe(refund)} was issued on {refund.issued_on}; it can be "
+            f"marked stale from {stale_from}."
+        )
+    return None
+
+
 def refund_mark_stale(*, refund: Refund, actor: Actor, at: dt.datetime | None = None) -> Refund:
     """An uncashed check goes stale `STALE_CHECK_DAYS` (180) days after issue."""
 
     def old_enough(locked: Refund, at: dt.datetime) -> None:
-        if locked.issued_on is None:  # only issued checks can move to stale
-            raise TransitionRefused(f"The {describe(locked)} was never issued.")
-        stale_from = add_calendar_days(locked.issued_on, settings.STALE_CHECK_DAYS)
-        if business_date(at) < stale_from:
-            raise TransitionRefused(
-                f"The {describe(locked)} was issued on {locked.issued_on}; it can be "
-                f"marked stale from {stale_from}."
-            )
+        if refusal := _not_stale_yet(locked, at):
+            raise TransitionRefused(refusal)
 
     return _move(refund=refund, actor=actor, target=S.STALE, at=at, check=old_enough)
+
+
+def refunds_mark_stale(refunds: Sequence[Refund], *, actor: Actor, at: dt.datetime) -> list[Refund]:
+    """SPEC §3: `refund_mark_stale` for a batch of checks the caller has locked (with
+    their closures), in its transaction: one UPDATE and the same audit events, one
+    insert. A check that may not go stale (never issued, too recent, moved on) is left
+    as it is; the moved ones are returned."""
+    moving = [
+        refund
+        for refund in refunds
+        if can_move(refund.method, refund.status, S.STALE) and _not_stale_yet(refund, at) is None
+    ]
+    if not moving:
+        return []
+    entries = [
+        _moved(refund, actor=actor, target=S.STALE, at=at, reason="", changes={})
+        for refund in moving
+    ]
+    Refund.objects.filter(pk__in=[refund.pk for refund in moving]).update(
+        status=S.STALE, status_changed_at=at, status_reason=""
+    )
+    audit_records(entries)
+    return moving
 
 
 def refund_mark_escheated(

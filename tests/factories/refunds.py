@@ -7,9 +7,21 @@ from django.utils import timezone
 
 from accounts.models import CustomerAccount, DirectBillStatement, User
 from portal.business_calendar import business_date
-from refunds.models import AddressChangeRequest, Closure, HeldFunds, HolderNotice, Refund
+from refunds.models import (
+    AddressChangeRequest,
+    Closure,
+    HeldFunds,
+    HolderNotice,
+    InactivityNotice,
+    Refund,
+)
 
-from .accounts import CustomerAccountFactory, DirectBillFactory
+from .accounts import (
+    AdvanceConnectFactory,
+    CustomerAccountFactory,
+    DirectBillFactory,
+    LedgerEntryFactory,
+)
 
 S = Refund.Status
 
@@ -211,6 +223,31 @@ class AddressChangeRequestFactory(factory.django.DjangoModelFactory):
     state = "NM"
     zip_code = "88201"
     created_at = factory.LazyFunction(timezone.now)
+
+
+def inactive_nm_account(
+    now: dt.datetime, *, notified_days_ago: int | None = 31, cents: int = 1000, **deposit
+) -> CustomerAccount:
+    """Rule N3: a New Mexico account inactive for 181 days with `cents` on AdvanceConnect
+    (a card deposit unless `deposit` says otherwise), whose first notice left
+    `notified_days_ago` days before `now` (None: never notified). Due for closure at
+    `now` when notified 7 or more days before."""
+    inactive_since = now - dt.timedelta(days=181)
+    ac = AdvanceConnectFactory(account__new_mexico=True, account__last_activity_at=inactive_since)
+    LedgerEntryFactory(
+        advance_connect=ac, amount_cents=cents, occurred_at=inactive_since, **deposit
+    )
+    if notified_days_ago is not None:
+        sent_at = now - dt.timedelta(days=notified_days_ago)
+        InactivityNotice.objects.create(
+            account=ac.account,
+            days_before=30,
+            inactive_since=inactive_since,
+            closes_on=business_date(sent_at) + dt.timedelta(days=30),
+            created_at=sent_at,
+            sent_at=sent_at,
+        )
+    return ac.account
 
 
 def refunds_in_bulk(count: int, *, method=Refund.Method.CHECK) -> None:
