@@ -112,6 +112,10 @@ class AuditAction(models.TextChoices):
         return cls(action).label if action in cls.values else code_words(action)
 
 
+# `AuditAction.values` builds a new list on every read; a sweep checks thousands of entries.
+_DECLARED_ACTIONS = frozenset(AuditAction.values)
+
+
 class AuditTrailBroken(Exception):
     """The trail does not verify; `problems` says how, in plain words."""
 
@@ -276,7 +280,7 @@ def audit_records(entries: list[AuditEntry]) -> list[AuditEvent]:
     the chain after the transaction commits (`audit_seal_pending`). Each entry is recorded
     as `audit_record` describes; an undeclared action is refused (ValueError)."""
     for entry in entries:
-        if entry.action not in AuditAction.values:
+        if entry.action not in _DECLARED_ACTIONS:
             raise ValueError(f"Unknown audit action {entry.action!r}: declare it in AuditAction.")
     if not connection.in_atomic_block:
         raise RuntimeError("audit_records must run inside the transaction of the change")
