@@ -98,3 +98,11 @@ def card_refund_submit_task(*, refund_id: int) -> None:
     from .services.card_refunds import card_refund_submit
 
     card_refund_submit(refund_id=refund_id)
+
+
+@task()
+def export_file_write(*, run_id: int) -> None:
+    """Rule S5.exports: write the file of an export too big for a request, once."""
+    from .exporters.files import export_file_write as write
+
+    write(run_id=run_id)

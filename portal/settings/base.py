@@ -231,6 +231,11 @@ AUDIT_CHECKPOINT_DIR = env.path(
 # `verify_audit_trail` reports a latest checkpoint older than this (cron writes one daily).
 AUDIT_CHECKPOINT_MAX_AGE_HOURS = env.int("AUDIT_CHECKPOINT_MAX_AGE_HOURS", default=26)
 
+# --- export files (SPEC §5, issue 13): the files background exports write, readable only
+# by the portal (never under STATIC_ROOT or a media URL); downloaded through the back office
+# by the auditor who asked ---
+EXPORT_FILES_DIR = env.path("EXPORT_FILES_DIR", default=BASE_DIR / "var" / "exports")
+
 # --- demo data: `manage.py seed_demo` makes users with a published password and TOTP
 # secret, so only settings that say so allow it (dev, test); production never does ---
 DEMO_DATA_ALLOWED = False
