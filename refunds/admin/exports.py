@@ -24,6 +24,10 @@ from .bank_files import naupa_view
 from .base import ReadOnlyAdmin
 
 Status = ExportRun.Status
+CONTENT_TYPES: dict[str, str] = {
+    ExportRun.Format.CSV: "text/csv; charset=utf-8",
+    ExportRun.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 @admin.register(ExportRun)
@@ -172,7 +176,12 @@ class ExportRunAdmin(DjangoObjectActions, ReadOnlyAdmin):
         except Refused as refused:
             return self._file_page(request, run, problem=str(refused), status=409)
         filename = f"{run.exporter}_{run.date_from}_{run.date_to}.{run.file_format}"
-        return FileResponse(handle, as_attachment=True, filename=filename)
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=filename,
+            content_type=CONTENT_TYPES[run.file_format],
+        )
 
 
 def _status_words(run, now) -> str:
