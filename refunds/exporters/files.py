@@ -198,15 +198,34 @@ def _purge(run: ExportRun) -> int:
     return run.pk
 
 
+def _strays_remove(now: dt.datetime) -> None:
+    """Files no run keeps (what a stopped worker or xlsxwriter left), once older than
+    the expiry: a file being written is newer."""
+    directory = Path(settings.EXPORT_FILES_DIR)
+    if not directory.is_dir():
+        return
+    kept = set(
+        ExportRun.objects.filter(status__in=[Status.READY, Status.RUNNING]).values_list(
+            "file_name", flat=True
+        )
+    )
+    cutoff = (now - dt.timedelta(hours=settings.EXPORT_FILE_EXPIRY_HOURS)).timestamp()
+    for entry in os.scandir(directory):
+        if entry.is_file() and entry.name not in kept and entry.stat().st_mtime < cutoff:
+            Path(entry.path).unlink(missing_ok=True)
+
+
 def exports_purge(now: dt.datetime | None = None) -> list[int]:
     """Rule S5.exports: delete the files past their expiry and mark their runs
     expired, and the part-written file of a run whose worker stopped (still running
-    after the expiry time) marking it failed; safe to run twice or on two hosts at
-    once. Returns the runs purged."""
+    after the expiry time) marking it failed, and any other file left in the directory;
+    safe to run twice or on two hosts at once. Returns the runs purged."""
     now = now or timezone.now()
     stalled_since = now - dt.timedelta(hours=settings.EXPORT_FILE_EXPIRY_HOURS)
     due = ExportRun.objects.filter(
         Q(status=Status.READY, expires_at__lte=now)
         | Q(status=Status.RUNNING, started_at__lte=stalled_since)
     )
-    return for_each_locked(due, _purge)
+    purged = for_each_locked(due, _purge)
+    _strays_remove(now)
+    return purged

@@ -4,6 +4,7 @@ that only the auditor who asked downloads, each download audited, until it expir
 
 import datetime as dt
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -316,3 +317,16 @@ def test_the_purge_fails_a_run_whose_worker_stopped(ready):
     ready.refresh_from_db()
     assert ready.status == Status.FAILED and "stopped before it finished" in ready.error
     assert not path.exists()
+
+
+def test_the_purge_removes_files_no_run_keeps_once_they_are_old(ready, settings):
+    directory = Path(settings.EXPORT_FILES_DIR)
+    stray, fresh = directory / "tmpab12cd", directory / "tmpef34gh"
+    stray.write_bytes(b"left by a stopped worker")
+    fresh.write_bytes(b"being written")
+    day_old = (timezone.now() - dt.timedelta(hours=25)).timestamp()
+    os.utime(stray, (day_old, day_old))
+    os.utime(export_file_path(ready), (day_old, day_old))
+    assert exports_purge() == []
+    assert not stray.exists()
+    assert fresh.exists() and export_file_path(ready).exists()  # its run keeps it
