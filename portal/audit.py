@@ -96,6 +96,7 @@ class AuditAction(models.TextChoices):
     EXPORT_UNCLAIMED_PROPERTY = "export.unclaimed_property", "Unclaimed property report exported"
     EXPORT_ERASURES = "export.erasures", "Erasure records exported"
     EXPORT_NAUPA = "export.naupa", "Unclaimed property report (NAUPA) downloaded"
+    EXPORT_DOWNLOADED = "export.downloaded", "Export file downloaded"
     POSITIVE_PAY_FILE_CREATED = "positive_pay_file.created", "Positive Pay issue file made"
     POSITIVE_PAY_FILE_DOWNLOADED = "positive_pay_file.downloaded", "Positive Pay file downloaded"
     BANK_FILE_IMPORTED = "bank_file.imported", "Bank paid-items file imported"

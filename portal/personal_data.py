@@ -217,7 +217,16 @@ NOT_PERSONAL: dict[str, dict[str, str]] = {
         "escheat_report_reference": _REFERENCE,
     },
     "refunds.inactivitynotice": {"channel": _CHOICE},
-    "refunds.exportrun": {"exporter": "an export's key", "file_format": _CHOICE},
+    # The file of a background export holds personal data; it is deleted within
+    # EXPORT_FILE_EXPIRY_HOURS (`purge_expired_exports`), long before any erasure is due.
+    "refunds.exportrun": {
+        "exporter": "an export's key",
+        "file_format": _CHOICE,
+        "status": _CHOICE,
+        "file_name": "a random name the portal gives the file",
+        "sha256": "a hash of the file as written",
+        "error": "a message the portal writes",
+    },
     "refunds.heldfunds": {
         "status": _CHOICE,
         "remitted_to_state": "a state (B7: states stay)",

@@ -268,9 +268,9 @@ RULES = (
         "S5.exports",
         5,
         "Exports",
-        "Auditors download records for a date range as CSV or XLSX, streamed at any size, "
-        "and each download is itself recorded.",
-        "refunds.exporters.base.export_response",
+        "Auditors download records for a date range as CSV or XLSX in constant memory at any "
+        "size (big ones written in the background), and each download is itself recorded.",
+        "refunds.exporters.base.export_record",
     ),
     Rule(
         "B1",

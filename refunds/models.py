@@ -311,12 +311,24 @@ class InactivityLetter(InactivityNotice):
 
 class ExportRun(models.Model):
     """One export an auditor took (SPEC §5: every export is itself recorded: who,
-    what, filter, row count). Written with its audit event before any row leaves."""
+    what, filter, row count). Written with its audit event before any row leaves.
+
+    An export too big for a request (XLSX, and CSV past `EXPORT_CSV_BACKGROUND_ROWS`) is
+    written to a private file by a background task (issue 13): its status, progress and
+    file are kept here, and only the auditor who asked downloads it, until `expires_at`."""
 
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
         XLSX = "xlsx", "XLSX (Excel)"
         NAUPA = "txt", "NAUPA standard format (fixed width)"
+
+    class Status(models.TextChoices):
+        STREAMED = "streamed", "Sent at once"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Being written"
+        READY = "ready", "Ready to download"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
 
     exporter = models.CharField(_("export"), max_length=32)
     file_format = models.CharField(_("format"), max_length=4, choices=Format.choices)
@@ -327,6 +339,19 @@ class ExportRun(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
     )
     created_at = models.DateTimeField(_("when"), db_index=True)
+    # The rows are those up to this id when the export was asked for (the count's rows).
+    last_id = models.PositiveBigIntegerField("highest row id", null=True, blank=True)
+    status = models.CharField(
+        "status", max_length=10, choices=Status.choices, default=Status.STREAMED
+    )
+    rows_written = models.PositiveIntegerField("rows written", default=0)
+    started_at = models.DateTimeField("started", null=True, blank=True)
+    finished_at = models.DateTimeField("finished", null=True, blank=True)
+    file_name = models.CharField("file on the server", max_length=64, blank=True)
+    file_size = models.PositiveBigIntegerField("file size", null=True, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    expires_at = models.DateTimeField("download until", null=True, blank=True, db_index=True)
+    error = models.TextField("why it failed", blank=True)
 
     class Meta:
         verbose_name = _("export")

@@ -149,3 +149,11 @@ def card_refund_submit_task(*, refund_id: int) -> None:
 def card_refund_submit_many(*, refund_ids: list[int]) -> None:
     """Rule E4: the first attempt at each card refund of a batch of closures."""
     each_of(refund_ids, _card_refund_submit, "refund")
+
+
+@task()
+def export_file_write(*, run_id: int) -> None:
+    """Rule S5.exports: write the file of an export too big for a request, once."""
+    from .exporters.files import export_file_write as write
+
+    write(run_id=run_id)

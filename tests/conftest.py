@@ -100,6 +100,13 @@ def _audit_checkpoints_in_tmp(settings, tmp_path):
     settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
 
 
+@pytest.fixture(autouse=True)
+def _export_files_in_tmp(settings, tmp_path):
+    """Background exports write their files (rule S5.exports) under each test's own
+    directory, out of the tree."""
+    settings.EXPORT_FILES_DIR = tmp_path / "exports"
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not os.path.exists(CHROMIUM):

@@ -234,6 +234,11 @@ AUDIT_CHECKPOINT_MAX_AGE_HOURS = env.int("AUDIT_CHECKPOINT_MAX_AGE_HOURS", defau
 # seals them within a second while it runs.
 AUDIT_SEAL_MAX_DELAY_SECONDS = env.int("AUDIT_SEAL_MAX_DELAY_SECONDS", default=300)
 
+# --- export files (SPEC §5, issue 13): the files background exports write, readable only
+# by the portal (never under STATIC_ROOT or a media URL); downloaded through the back office
+# by the auditor who asked ---
+EXPORT_FILES_DIR = env.path("EXPORT_FILES_DIR", default=BASE_DIR / "var" / "exports")
+
 # --- demo data: `manage.py seed_demo` makes users with a published password and TOTP
 # secret, so only settings that say so allow it (dev, test); production never does ---
 DEMO_DATA_ALLOWED = False

@@ -59,3 +59,11 @@ ADDRESS_CHANGE_LINK_VALID_HOURS = 72
 # rule B6: per state, the owner notice is mailed between this many days before the
 # unclaimed property report (earliest, latest), for amounts of at least these cents.
 ESCHEAT_OWNER_NOTICE_WINDOWS = {"NM": {"min_days": 60, "max_days": 120, "min_cents": 5000}}
+
+# SPEC §5 (issue 13): XLSX exports, and CSV exports of more rows than this, are written by a
+# background task to a private file instead of inside the request; a smaller CSV streams at
+# once.
+EXPORT_CSV_BACKGROUND_ROWS = 200_000
+# SPEC §5: an export's file can be downloaded by the auditor who asked for this many hours
+# after it is ready; `purge_expired_exports` then deletes it.
+EXPORT_FILE_EXPIRY_HOURS = 24

@@ -3,7 +3,9 @@ memory at any size.
 
 An exporter says which rows (`queryset`) and which columns; rows are read with
 `.values_list(...).iterator()`, never as model instances. CSV streams as it is read;
-XLSX is written by xlsxwriter in constant-memory mode to a temporary file, then sent.
+XLSX is written by xlsxwriter in constant-memory mode to a file. The back office sends
+XLSX, and CSV past `EXPORT_CSV_BACKGROUND_ROWS` rows, to a background task that writes
+the file (`refunds.exporters.files`), so no export waits on a request's timeout.
 """
 
 import csv
@@ -19,6 +21,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import xlsxwriter
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Model, QuerySet
 from django.http import FileResponse, StreamingHttpResponse
@@ -31,8 +34,11 @@ from portal.errors import Refused
 from portal.money import cents_to_decimal
 
 from ..models import ExportRun
+from ..tasks import export_file_write
 
 CHUNK_SIZE = 2000
+# A background export reports its progress after every this many rows.
+PROGRESS_EVERY = 10_000
 XLSX_MAX_ROWS = 1_048_575  # a worksheet holds 1,048,576 rows, one of them the header
 # A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -149,20 +155,39 @@ def csv_stream(headers: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterato
     yield buffer.getvalue()
 
 
-def csv_chunks(exporter: Exporter, queryset: QuerySet[Any]) -> Iterator[str]:
+Progress = Callable[[int], None]
+
+
+def counted(
+    rows: Iterator[tuple[Any, ...]], progress: Progress | None
+) -> Iterator[tuple[Any, ...]]:
+    """`rows` as they are; `progress(n)` once the first n rows are written, every
+    `PROGRESS_EVERY` rows (called when the writer asks for the row after them)."""
+    for count, row in enumerate(rows, start=1):
+        yield row
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
+
+
+def csv_chunks(
+    exporter: Exporter, queryset: QuerySet[Any], progress: Progress | None = None
+) -> Iterator[str]:
     """An exporter's rows through `csv_stream`, each value made a cell by its kind."""
     cells = [CELL[column.kind] for column in exporter.columns]
     rows = (
         [None if value is None else cell(value) for cell, value in zip(cells, values, strict=True)]
-        for values in exporter.values(queryset)
+        for values in counted(exporter.values(queryset), progress)
     )
     return csv_stream(exporter.headers(), rows)
 
 
-def xlsx_file(exporter: Exporter, queryset: QuerySet[Any], path: str) -> None:
+def xlsx_file(
+    exporter: Exporter, queryset: QuerySet[Any], path: str, progress: Progress | None = None
+) -> int:
     """Write the XLSX to `path` in constant memory (each row is flushed to disk as
-    soon as the next one starts). Money is a number cell with two decimals written
-    from an exact Decimal, dates are date cells, text is never a formula."""
+    soon as the next one starts) and return its row count. Money is a number cell with
+    two decimals written from an exact Decimal, dates are date cells, text is never a
+    formula."""
     workbook = xlsxwriter.Workbook(
         path,
         {"constant_memory": True, "in_memory": False, "tmpdir": os.path.dirname(path)},
@@ -177,7 +202,8 @@ def xlsx_file(exporter: Exporter, queryset: QuerySet[Any], path: str) -> None:
     for col, header in enumerate(exporter.headers()):
         sheet.write_string(0, col, header, bold)
     kinds = list(enumerate(column.kind for column in exporter.columns))
-    for row, values in enumerate(exporter.values(queryset), start=1):
+    row = 0
+    for row, values in enumerate(counted(exporter.values(queryset), progress), start=1):
         for col, kind in kinds:
             value = values[col]
             if value is None:
@@ -194,18 +220,29 @@ def xlsx_file(exporter: Exporter, queryset: QuerySet[Any], path: str) -> None:
             else:
                 sheet.write_string(row, col, escape_formula(CELL[kind](value)))
     workbook.close()
+    return row
 
 
-def export_response(
-    *, exporter: Exporter, file_format: str, date_from: dt.date, date_to: dt.date, actor: User
-) -> StreamingHttpResponse | FileResponse:
-    """Record the export, then send it.
+def export_record(
+    *,
+    exporter: Exporter,
+    file_format: str,
+    date_from: dt.date,
+    date_to: dt.date,
+    actor: User,
+    at_once: bool = False,
+) -> tuple[ExportRun, QuerySet[Any]]:
+    """Record the export; return the record and its rows.
 
     The record (an `ExportRun` and its audit event: who, which export, the dates,
     the row count) is written before the first row is read, so a download that is
     cut short is still on record. The count is honest because it is taken on the
-    same rows the file holds: the rows are pinned to the highest id at the start,
-    none of them is ever deleted, and the dates filtered on never change once set.
+    same rows the file holds: the rows are pinned to the highest id at the start
+    (`last_id`, which a background task reads them by later), none of them is ever
+    deleted, and the dates filtered on never change once set.
+
+    XLSX, and CSV past `EXPORT_CSV_BACKGROUND_ROWS` rows, are queued for the background
+    task (`export_file_write`, enqueued once the record is committed) unless `at_once`.
     """
     if date_from > date_to:
         raise ExportRefused("The start date is after the end date.")
@@ -218,6 +255,9 @@ def export_response(
             raise ExportRefused(
                 f"{row_count:,} rows do not fit in one XLSX sheet; export them as CSV."
             )
+        background = not at_once and (
+            file_format == ExportRun.Format.XLSX or row_count > settings.EXPORT_CSV_BACKGROUND_ROWS
+        )
         run = ExportRun.objects.create(
             exporter=exporter.key,
             file_format=file_format,
@@ -226,6 +266,8 @@ def export_response(
             row_count=row_count,
             actor=actor,
             created_at=timezone.now(),
+            last_id=ceiling,
+            status=ExportRun.Status.QUEUED if background else ExportRun.Status.STREAMED,
         )
         audit_record(
             actor=actor,
@@ -240,13 +282,38 @@ def export_response(
             },
             at=run.created_at,
         )
-    filename = f"{exporter.key}_{date_from}_{date_to}.{file_format}"
-    if file_format == ExportRun.Format.CSV:
-        chunks: Iterator[str] | Iterator[bytes] = csv_chunks(exporter, queryset)
-        if exporter.copy_csv and connection.vendor == "postgresql":
-            from .copy_csv import copy_csv_chunks  # it builds on this module
+        if background:
+            transaction.on_commit(lambda: export_file_write.enqueue(run_id=run.pk))
+    return run, queryset
 
-            chunks = copy_csv_chunks(exporter, queryset)
+
+def export_rows(exporter: Exporter, run: ExportRun) -> QuerySet[Any]:
+    """The rows `run` recorded: its dates, up to the highest id when it was asked for."""
+    queryset = exporter.queryset(date_from=run.date_from, date_to=run.date_to)
+    return queryset.filter(pk__lte=run.last_id or 0)
+
+
+def csv_file_chunks(
+    exporter: Exporter, queryset: QuerySet[Any], progress: Progress | None = None
+) -> Iterator[str] | Iterator[bytes]:
+    """The CSV's pieces: by COPY on PostgreSQL when the exporter has it, else the Python
+    writer; the same bytes either way. COPY runs in one transaction, so its progress
+    is not reported (a million rows take seconds)."""
+    if exporter.copy_csv and connection.vendor == "postgresql":
+        from .copy_csv import copy_csv_chunks  # it builds on this module
+
+        return copy_csv_chunks(exporter, queryset)
+    return csv_chunks(exporter, queryset, progress)
+
+
+def export_send(
+    exporter: Exporter, run: ExportRun, queryset: QuerySet[Any]
+) -> StreamingHttpResponse | FileResponse:
+    """Send a recorded export now: CSV streamed as it is read, XLSX written to a
+    temporary file first."""
+    filename = f"{exporter.key}_{run.date_from}_{run.date_to}.{run.file_format}"
+    if run.file_format == ExportRun.Format.CSV:
+        chunks = csv_file_chunks(exporter, queryset)
         stream = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
         stream["Content-Disposition"] = f'attachment; filename="{filename}"'
         return stream
@@ -259,3 +326,19 @@ def export_response(
     finally:
         os.unlink(path)
     return response
+
+
+def export_response(
+    *, exporter: Exporter, file_format: str, date_from: dt.date, date_to: dt.date, actor: User
+) -> StreamingHttpResponse | FileResponse:
+    """Record the export, then send it at once whatever its size (the back office
+    queues the big ones instead: `export_record`)."""
+    run, queryset = export_record(
+        exporter=exporter,
+        file_format=file_format,
+        date_from=date_from,
+        date_to=date_to,
+        actor=actor,
+        at_once=True,
+    )
+    return export_send(exporter, run, queryset)

@@ -155,9 +155,15 @@ def test_closures_final_statements_and_the_audit_trail_export(auditor):
     assert [row["Seal"] for row in sealed] == [str(audit_seal.pk)] * 3
 
 
-def test_xlsx_has_the_same_rows_money_as_numbers_and_no_formulas(auditor):
+def test_xlsx_has_the_same_rows_money_as_numbers_and_no_formulas(auditor, export_file):
     RefundFactory(issued=True, issued_on=TODAY, check_number="410002", payee_name="@evil")
-    response = export(auditor, "check_register", "xlsx")
+    response = export_file(
+        auditor,
+        export="check_register",
+        file_format="xlsx",
+        date_from=TODAY.isoformat(),
+        date_to=TODAY.isoformat(),
+    )
     assert response["Content-Type"] == (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )

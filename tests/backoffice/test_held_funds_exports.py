@@ -195,8 +195,14 @@ def test_a_check_escheated_late_in_the_evening_counts_on_that_business_day(audit
     )
 
 
-def test_the_unclaimed_property_report_as_xlsx(auditor, remitted_property):
-    response = export(auditor, "unclaimed_property", "xlsx")
+def test_the_unclaimed_property_report_as_xlsx(auditor, remitted_property, export_file):
+    response = export_file(
+        auditor,
+        export="unclaimed_property",
+        file_format="xlsx",
+        date_from=TODAY.isoformat(),
+        date_to=TODAY.isoformat(),
+    )
     header, *rows = xlsx_rows(response)
     assert header[:3] == ["Owner", "Address line 1", "Address line 2"]
     assert len(rows) == 2 and "42.50" in rows[0]

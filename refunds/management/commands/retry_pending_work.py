@@ -4,12 +4,19 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import CustomerAccount
-from refunds.models import AddressChangeRequest, Closure, HolderNotice, InactivityNotice
+from refunds.models import (
+    AddressChangeRequest,
+    Closure,
+    ExportRun,
+    HolderNotice,
+    InactivityNotice,
+)
 from refunds.services.card_refunds import card_refunds_due
 from refunds.tasks import (
     address_change_link_send,
     card_refund_submit_task,
     closure_confirmation_send,
+    export_file_write,
     holder_notice_send,
     inactivity_notice_send,
 )
@@ -19,8 +26,9 @@ class Command(BaseCommand):
     help = (
         "Every few minutes, the safety net: enqueue again the work that has not gone "
         "through: card refunds due for (another) submission whose scheduled task was lost "
-        "(or whose worker died) and emails not yet sent (rule E9). Each task locks its row "
-        "and does nothing if the work is already done."
+        "(or whose worker died), emails not yet sent (rule E9) and export files still "
+        "queued (SPEC §5). Each task locks its row and does nothing if the work is "
+        "already done."
     )
 
     def handle(self, *args, **options):
@@ -59,6 +67,11 @@ class Command(BaseCommand):
                     status=AddressChangeRequest.Status.AWAITING_CONFIRMATION,
                     emailed_at__isnull=True,
                 ).exclude(closure__account__holder__email=""),
+            ),
+            "export file(s)": self._enqueue(
+                export_file_write,
+                "run_id",
+                ExportRun.objects.filter(status=ExportRun.Status.QUEUED),
             ),
         }
         self.stdout.write(
