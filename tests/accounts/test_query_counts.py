@@ -128,10 +128,12 @@ def test_my_account_shows_the_newest_calls_first():
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans are PostgreSQL's")
 def test_my_account_reads_the_newest_calls_off_an_index_on_postgresql():
     """Issue 13: at 100,000 ledger rows My Account must cost what it costs at 10. The
-    newest calls come off `accounts_ledger_kind_latest` in order, with no sort of the
-    account's whole history (which a join on the account made PostgreSQL do)."""
+    newest calls come off one of the account's ordered ledger indexes, stopping after ten,
+    with no sort of the account's whole history (which a join on the account made
+    PostgreSQL do)."""
     account = account_with_history(300)
     with connection.cursor() as cursor:
         execute_as_owner(cursor, "ANALYZE accounts_ledgerentry")
     plan = recent_prepaid_calls(account, limit=10).explain()
-    assert "accounts_ledger_kind_latest" in plan and "Sort" not in plan, plan
+    ordered = ("accounts_ledger_kind_latest", "accounts_ledger_recent")
+    assert any(index in plan for index in ordered) and "Sort" not in plan, plan
