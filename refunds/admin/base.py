@@ -1,6 +1,7 @@
 """What every back-office admin shares: read-only pages, buttons, intermediate pages."""
 
 import datetime as dt
+import json
 
 from django import forms
 from django.contrib import admin, messages
@@ -36,12 +37,11 @@ ESTIMATE_FROM = 100_000
 
 
 def estimated_rows(queryset) -> int | None:
-    """PostgreSQL's estimate of the rows of an unfiltered list (`pg_class.reltuples`,
-    kept by ANALYZE and autovacuum); None when the list is filtered or the database
-    keeps no such estimate (SQLite)."""
+    """PostgreSQL's estimate of a list's rows: `pg_class.reltuples` (kept by ANALYZE and
+    autovacuum) for an unfiltered list or a small table, the planner's row estimate for a
+    filtered list of a big table; None on a database that keeps no such estimate (SQLite)."""
     connection = connections[queryset.db]
-    query = queryset.query
-    if connection.vendor != "postgresql" or query.where or query.distinct or query.combinator:
+    if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
         cursor.execute(
@@ -49,13 +49,23 @@ def estimated_rows(queryset) -> int | None:
             [connection.ops.quote_name(queryset.model._meta.db_table)],
         )
         row = cursor.fetchone()
-    return row[0] if row else None
+    table_rows = row[0] if row else None
+    query = queryset.query
+    filtered = query.where or query.distinct or query.combinator
+    if not filtered or table_rows is None or table_rows < ESTIMATE_FROM:
+        return None if filtered else table_rows
+    # An empty filter (`pk__in=[]`) compiles to no SQL at all: nothing to explain.
+    plan = queryset.explain(format="json") if not query.is_empty() else ""
+    return int(json.loads(plan)[0]["Plan"]["Plan Rows"]) if plan else 0
 
 
 class EstimatedCountPaginator(Paginator):
-    """An unfiltered list of a big table is counted from the planner's estimate instead
-    of `COUNT(*)` over every row (half the time of a page at a million refunds); a
-    filtered list, a small table and SQLite are counted exactly."""
+    """A list of a big table, filtered or not, is counted from PostgreSQL's estimate
+    instead of `COUNT(*)` over every row it holds (at ten million refunds the count of
+    the checks took 0.6 s, ten times the rest of the page); a list estimated under
+    ESTIMATE_FROM rows (a search finds a few) and SQLite are counted exactly. Past the
+    first pages an estimate may be off: Django's admin answers a page past the end by
+    going back to the first."""
 
     @cached_property
     def count(self):

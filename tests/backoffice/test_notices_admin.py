@@ -137,6 +137,8 @@ def test_the_lists_run_in_a_bounded_number_of_queries(
         for held in HolderNotice.objects.select_related("closure__account")
     )
     client = signed_in(AUDITOR)
-    with django_assert_max_num_queries(8):
+    # 9: on PostgreSQL one reads the table's size, so that a filtered list of a big table
+    # is counted from the planner's estimate (refunds/admin/base.py).
+    with django_assert_max_num_queries(9):
         page = client.get(url, {"sent": "no"})
     assert len(page.context["cl"].result_list) == min(rows, LIST_PER_PAGE)
