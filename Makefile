@@ -73,7 +73,8 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: migrate
+# Issue 13's figures on a scratch PostgreSQL database it creates and drops (README, *Benchmarks*).
+bench: install
 	$(PY) bench/run.py
 
 clean:

@@ -275,7 +275,12 @@ class LedgerEntry(models.Model):
         verbose_name_plural = _("AdvanceConnect ledger entries")
         ordering = ["-occurred_at", "-id"]
         indexes = [
-            models.Index(fields=["advance_connect", "kind", "occurred_at"]),
+            # The latest rows of one kind (My Account's calls, the last deposit): ORDER BY
+            # occurred_at DESC, id DESC LIMIT n read straight off the index, at any size.
+            models.Index(
+                fields=["advance_connect", "kind", "occurred_at", "id"],
+                name="accounts_ledger_kind_latest",
+            ),
             # The latest rows of one account (admin ledger, records download), newest first.
             models.Index(
                 fields=["advance_connect", "-occurred_at", "-id"], name="accounts_ledger_recent"

@@ -353,11 +353,20 @@ class CallRow:
         return str(self.State(self.state).label)
 
 
+def recent_prepaid_calls(account: CustomerAccount, *, limit: int = 10) -> QuerySet[LedgerEntry]:
+    """The latest AdvanceConnect calls, newest first. Filtered on the account's
+    AdvanceConnect id (a subquery, not a join), so PostgreSQL reads them off
+    `accounts_ledger_kind_latest` and stops after `limit`; through a join it sorted the
+    account's whole history (issue 13)."""
+    return LedgerEntry.objects.filter(
+        advance_connect=Subquery(AdvanceConnect.objects.filter(account=account).values("pk")[:1]),
+        kind=K.CALL_CHARGE,
+    ).order_by("-occurred_at", "-id")[:limit]
+
+
 def recent_calls(account: CustomerAccount, *, limit: int = 10) -> list[CallRow]:
     """The latest calls on AdvanceConnect and Direct Bill together, in two queries."""
-    prepaid = LedgerEntry.objects.filter(
-        advance_connect__account=account, kind=K.CALL_CHARGE
-    ).order_by("-occurred_at", "-id")[:limit]
+    prepaid = recent_prepaid_calls(account, limit=limit)
     billed = DirectBillCharge.objects.filter(direct_bill__account=account).order_by(
         "-occurred_at", "-id"
     )[:limit]

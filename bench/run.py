@@ -1,22 +1,41 @@
-"""Benchmarks for `make bench` (not part of the test suite).
+"""`make bench`: issue 13's figures, each beside a floor measured in the same run (the
+machine may be shared, so a page is read against what a trivial request costs now).
 
-SPEC §5: exports are streamed in constant memory at any size. This fills a scratch
-database with 1,000,000 refunds, then measures the peak memory of
-- the CSV export of all 1,000,000 refunds, consumed as a browser would, and
-- the XLSX check register of 200,000 checks,
-each in fresh processes: the growth of the process's peak resident memory
-(ru_maxrss) over the export, and tracemalloc's peak of Python allocations. Both must
-stay under 100 MiB. On PostgreSQL it also times the CSV of the 1,000,000 refunds, written
-by COPY, against a raw COPY of the same rows, and prints the ratio (target 1.5x).
+It creates a scratch PostgreSQL database (`portal_bench_<pid>`) on the server of
+BENCH_DATABASE_URL (default `postgres://postgres@127.0.0.1:5432/postgres`), migrates it,
+fills it (bench/scale.py: 10,000,000 refunds by set-based SQL), measures, prints one
+markdown table and the method notes, and drops the database at the end, also after a
+failure or Ctrl-C. Each measurement runs in a fresh process (`--step`); this process never
+loads Django, so a child's peak memory is its own.
 
-The scratch database is a temporary SQLite file, or BENCH_DATABASE_URL (it is
-migrated and filled: never point it at a database you keep).
+- CSV of the newest 1,000,000 refunds by COPY against a raw COPY of the same rows
+  (target 1.5x); its peak memory (ru_maxrss growth and tracemalloc, under 100 MiB).
+- XLSX: `bench/export_task.py` `measure_xlsx_task(1,000,000)` when it exists (the
+  background export task: peak under 64 MiB); until then the streamed check register's
+  peak memory over the register's newest 200,000 checks.
+- The back-office lists and searches (bench/admin_lists.py) at 10,000,000 refunds: p50
+  under 50 ms, p95 shown, beside the trivial signed-in page.
+- My Account and D1 under gunicorn with persistent connections (bench/holder_pages.py):
+  at 100,000 ledger rows within 1.2x of their time at 10 rows, and at least half the
+  trivial page's requests per second.
+- The New Mexico inactivity sweep over 10,000 due accounts, from `bench/sweep.py`
+  (`fill_due_accounts`, `measure_inactivity_sweep`) when it exists: >= 1,000 accounts/s,
+  and two sweeps at once close each account once.
+- Closures by 1 and 4 processes (2,000 accounts, bench/closures.py): closures/s, the share
+  of `pg_stat_activity` samples waiting on a lock, then the audit trail verified.
+
+Sizes come from the environment for a quick run: BENCH_REFUNDS (10000000), BENCH_CSV_ROWS
+(1000000), BENCH_XLSX_ROWS (1000000), BENCH_ADMIN_REPETITIONS (30), BENCH_LEDGER_ROWS
+(100000), BENCH_LOAD_SECONDS (10), BENCH_CLOSURES (2000), BENCH_SWEEP_ACCOUNTS (10000).
 """
 
 import datetime as dt
+import importlib.util
 import json
 import os
 import resource
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -27,26 +46,53 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-REFUNDS = 1_000_000
+
+def _size(name, default):
+    return int(os.environ.get(name, default))
+
+
+SCALE_REFUNDS = _size("BENCH_REFUNDS", 10_000_000)
+CSV_ROWS = min(_size("BENCH_CSV_ROWS", 1_000_000), SCALE_REFUNDS)
+XLSX_ROWS = min(_size("BENCH_XLSX_ROWS", 1_000_000), SCALE_REFUNDS)
+ADMIN_REPETITIONS = _size("BENCH_ADMIN_REPETITIONS", 30)
+LEDGER_ROWS = _size("BENCH_LEDGER_ROWS", 100_000)
+LOAD_SECONDS = _size("BENCH_LOAD_SECONDS", 10)
+CLOSURES_AT_ONCE = _size("BENCH_CLOSURES", 2_000)
+CLOSURES_ALONE = CLOSURES_AT_ONCE // 4
+SWEEP_ACCOUNTS = _size("BENCH_SWEEP_ACCOUNTS", 10_000)
+SERVER_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
 CHECKS_IN_REGISTER = 200_000
-CLOSURES = 1_000  # each with a chain of 1,000 refunds, each replacing the one before
-CHUNK = 20_000
 LIMIT_MIB = 100
+XLSX_LIMIT_MIB = 64
+COPY_RUNS = 3
+COPY_TARGET = 1.5
+PAGE_TARGET_MS = 50
+PAGE_GROWTH_TARGET = 1.2
+FLOOR_SHARE_TARGET = 0.5
+SWEEP_TARGET = 1_000
+LOCK_SHARE_TARGET = 0.01
+GUNICORN_WORKERS, GUNICORN_THREADS, CLIENT_THREADS = 3, 8, 8
 AUDITOR_EMAIL = "bench-auditor@example.test"
+
+# The legacy fill below (1,000 closures, 1,000,000 refunds, 200,000 issued today) is kept
+# for bench/export_task.py, which reuses it for its own 1,000,000-row check.
+REFUNDS = 1_000_000
+CLOSURES = 1_000
+CHUNK = 20_000
 
 
 def django_setup(database_url):
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     os.environ["DATABASE_URL"] = database_url
-    os.environ["DEBUG"] = "false"  # no query log kept in memory
     import django
 
     django.setup()
 
 
 def fill():
-    """1,000 closed accounts and 1,000,000 refund checks, 200,000 of them issued
-    today: COPY on PostgreSQL, multi-row inserts in chunks on SQLite."""
+    """The legacy fill: 1,000 closed accounts and 1,000,000 refund checks, 200,000 of
+    them issued today: COPY on PostgreSQL, multi-row inserts in chunks on SQLite."""
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.utils import timezone
@@ -155,6 +201,53 @@ def fill():
             cursor.execute(f"ANALYZE {table}")
 
 
+# --- steps, each run in a fresh process ---
+
+
+def step_fill():
+    """Migrate, fill at scale, add the auditor; the export windows that hold CSV_ROWS
+    refunds (by creation) and CHECKS_IN_REGISTER checks (by issue date)."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import User
+    from bench.scale import fill_scale
+    from portal.business_calendar import business_date
+
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    now = timezone.now()
+    figures = fill_scale(SCALE_REFUNDS, now)
+    User.objects.create_user(email=AUDITOR_EMAIL, is_staff=True)
+    windows = {}
+    with connection.cursor() as cursor:
+        for name, column, rows in (
+            ("csv", "created_at", CSV_ROWS),
+            ("register", "issued_on", CHECKS_IN_REGISTER),
+        ):
+            cursor.execute(
+                f"SELECT {column} FROM refunds_refund WHERE {column} IS NOT NULL "  # noqa: S608
+                f"ORDER BY {column} DESC LIMIT 1 OFFSET %s",
+                [rows - 1],
+            )
+            first = cursor.fetchone()
+            start = first[0] if first else dt.date(2000, 1, 1)
+            if isinstance(start, dt.datetime):
+                start = business_date(start)
+            # A day after the window's first row, so the window holds at most `rows`.
+            windows[name] = [
+                (start + dt.timedelta(days=1)).isoformat(),
+                (business_date(now) + dt.timedelta(days=60)).isoformat(),
+            ]
+    print(json.dumps({**figures, "windows": windows}))
+
+
+def _window(name):
+    first, last = json.loads(os.environ["BENCH_WINDOWS"])[name]
+    return {"date_from": dt.date.fromisoformat(first), "date_to": dt.date.fromisoformat(last)}
+
+
 def resident_kib() -> int:
     """The resident memory of this process now, in KiB (the unit of ru_maxrss on
     Linux). The growth of ru_maxrss over an export is measured from here, not from
@@ -166,34 +259,26 @@ def resident_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def measure(kind, traced):
-    """Run one export in this process and report, as JSON, the growth of the peak
+def step_memory(kind, traced):
+    """Run one streamed export in this process and report the growth of the peak
     resident memory over it or, `traced`, tracemalloc's peak (tracemalloc slows the
     export three to four times and its own bookkeeping inflates the resident memory,
     so the two are measured in separate runs)."""
-    from django.utils import timezone
-
     from accounts.models import User
-    from portal.business_calendar import business_date
     from refunds.exporters import EXPORTERS, export_response
     from refunds.models import ExportRun
 
-    today = business_date(timezone.now())
     auditor = User.objects.get(email=AUDITOR_EMAIL)
-    exporter, file_format = {
-        "csv": (EXPORTERS["refunds"], "csv"),
-        "xlsx": (EXPORTERS["check_register"], "xlsx"),
+    exporter, file_format, window = {
+        "csv": (EXPORTERS["refunds"], "csv", "csv"),
+        "xlsx": (EXPORTERS["check_register"], "xlsx", "register"),
     }[kind]
     before = resident_kib()
     started = time.perf_counter()
     if traced:
         tracemalloc.start()
     response = export_response(
-        exporter=exporter,
-        file_format=file_format,
-        date_from=today - dt.timedelta(days=1),
-        date_to=today,
-        actor=auditor,
+        exporter=exporter, file_format=file_format, actor=auditor, **_window(window)
     )
     size = 0
     for chunk in response.streaming_content:
@@ -211,33 +296,26 @@ def measure(kind, traced):
     else:
         after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         figures["maxrss_growth_mib"] = round((after - before) / 1024, 1)
-        figures["maxrss_mib"] = round(after / 1024, 1)
     print(json.dumps(figures))
 
 
-COPY_RUNS = 3
-COPY_TARGET = 1.5
-
-
-def measure_copy_ratio():
-    """PostgreSQL: the CSV of all 1,000,000 refunds as an auditor gets it (the record,
-    then COPY with every cell formatted in SQL) against its floor, a raw
-    `COPY (SELECT ...) TO STDOUT` of the same rows' unformatted columns; both read to
-    the end here, medians of interleaved runs, reported as JSON."""
+def step_copy_ratio():
+    """The CSV of the window's refunds as an auditor gets it (the record, then COPY with
+    every cell formatted in SQL) against its floor, a raw `COPY (SELECT ...) TO STDOUT`
+    of the same rows' unformatted columns; both read to the end, medians of interleaved
+    runs."""
     from statistics import median
 
     from django.db import connection
-    from django.utils import timezone
 
     from accounts.models import User
-    from portal.business_calendar import business_date
     from refunds.exporters import EXPORTERS, export_response
 
-    today = business_date(timezone.now())
-    dates = {"date_from": today - dt.timedelta(days=1), "date_to": today}
+    dates = _window("csv")
     auditor = User.objects.get(email=AUDITOR_EMAIL)
     exporter = EXPORTERS["refunds"]
     plain = exporter.queryset(**dates).values_list(*[c.path for c in exporter.columns])
+    rows = plain.count()
     sql, params = plain.query.get_compiler(using=plain.db).as_sql()
     floor_sql = f"COPY ({connection.ops.compose_sql(sql, params)}) TO STDOUT WITH (FORMAT csv)"
 
@@ -259,76 +337,493 @@ def measure_copy_ratio():
             run()
             times[name].append(time.perf_counter() - started)
     export_s, floor_s = median(times["export"]), median(times["floor"])
-    print(json.dumps({"export_s": export_s, "floor_s": floor_s, "ratio": export_s / floor_s}))
+    print(json.dumps({"rows": rows, "export_s": export_s, "floor_s": floor_s}))
 
 
-def child(*args, database_url):
-    """Run this script with `args` in a fresh process. The parent never loads Django
-    or the data: on Linux a child inherits its parent's ru_maxrss across fork and
-    exec, so a big parent would hide the child's own peak."""
-    return subprocess.run(  # noqa: S603 - this same script
-        [sys.executable, __file__, *args],
-        env={**os.environ, "BENCH_DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+def step_xlsx_task():
+    from bench.export_task import measure_xlsx_task
+
+    print(json.dumps(measure_xlsx_task(XLSX_ROWS), default=str))
 
 
-def run_measure(kind, traced, database_url):
-    output = child("--measure", kind, "traced" if traced else "rss", database_url=database_url)
-    return json.loads(output.strip().splitlines()[-1])
+def step_admin():
+    from bench.admin_lists import measure_admin
+
+    print(json.dumps(measure_admin(ADMIN_REPETITIONS)))
+
+
+def step_holders():
+    from bench.holder_pages import holders_with_history
+
+    print(json.dumps(holders_with_history([10, LEDGER_ROWS])))
+
+
+def step_closures_prepare():
+    from bench.closures import prepare
+
+    print(json.dumps(prepare(CLOSURES_ALONE + CLOSURES_AT_ONCE)))
+
+
+def step_close(ids_json):
+    from bench.closures import close_each
+
+    close_each(json.loads(ids_json))
+
+
+def step_audit():
+    from bench.closures import audit_check
+
+    print(json.dumps(audit_check()))
+
+
+def step_sweep_measure():
+    from bench.sweep import measure_inactivity_sweep
+
+    print(json.dumps(measure_inactivity_sweep(SWEEP_ACCOUNTS), default=str))
+
+
+def step_sweep_fill(now_iso):
+    from django.db.models import Max
+
+    from bench.sweep import fill_due_accounts
+    from refunds.models import Closure
+
+    fill_due_accounts(SWEEP_ACCOUNTS, dt.datetime.fromisoformat(now_iso))
+    print(json.dumps({"last_closure": Closure.objects.aggregate(last=Max("id"))["last"] or 0}))
+
+
+def step_sweep_close(now_iso):
+    from refunds.services.inactivity import inactive_accounts_close
+
+    started = time.perf_counter()
+    closed = inactive_accounts_close(now=dt.datetime.fromisoformat(now_iso))
+    print(json.dumps({"closed": len(closed), "seconds": time.perf_counter() - started}))
+
+
+def step_sweep_check(last_closure):
+    """Every account the two sweeps closed has one closure, one original refund at
+    most and one `closure.confirmed` event."""
+    from django.db.models import Count, Q
+
+    from portal.audit import AuditAction
+    from portal.models import AuditEvent
+    from refunds.models import Closure
+
+    closures = Closure.objects.filter(pk__gt=int(last_closure))
+    ids = [str(pk) for pk in closures.values_list("pk", flat=True)]
+    events = (
+        AuditEvent.objects.filter(
+            action=AuditAction.CLOSURE_CONFIRMED, object_type="refunds.closure", object_id__in=ids
+        )
+        .values("object_id")
+        .annotate(n=Count("id"))
+    )
+    twice_audited = sum(1 for row in events if row["n"] != 1)
+    originals = closures.annotate(
+        n=Count("refunds", filter=Q(refunds__replaces__isnull=True))
+    ).filter(n__gt=1)
+    print(
+        json.dumps(
+            {
+                "closures": len(ids),
+                "accounts": closures.values("account").distinct().count(),
+                "audited": len(events),
+                "twice_audited": twice_audited,
+                "two_original_refunds": originals.count(),
+            }
+        )
+    )
+
+
+STEPS = {
+    "fill": step_fill,
+    "memory": lambda kind, traced: step_memory(kind, traced == "traced"),
+    "copy-ratio": step_copy_ratio,
+    "xlsx-task": step_xlsx_task,
+    "admin": step_admin,
+    "holders": step_holders,
+    "closures-prepare": step_closures_prepare,
+    "close": step_close,
+    "audit": step_audit,
+    "sweep-measure": step_sweep_measure,
+    "sweep-fill": step_sweep_fill,
+    "sweep-close": step_sweep_close,
+    "sweep-check": step_sweep_check,
+}
+
+
+# --- the parent: database, processes, table ---
+
+
+class Bench:
+    def __init__(self):
+        self.database = f"portal_bench_{os.getpid()}"
+        base, _, _ = SERVER_URL.rpartition("/")
+        self.database_url = f"{base}/{self.database}"
+        self.windows = "{}"
+        self.rows = []
+        self.notes = []
+        self.failed = False
+        self.checkpoints = tempfile.mkdtemp(prefix="portal-bench-checkpoints-")
+
+    # the scratch database
+
+    def _server(self, sql):
+        import psycopg
+
+        with psycopg.connect(SERVER_URL, autocommit=True) as connection:
+            connection.execute(sql)
+
+    def create(self):
+        self._server(f'CREATE DATABASE "{self.database}"')
+
+    def drop(self):
+        self._server(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        for name in os.listdir(self.checkpoints):
+            os.unlink(os.path.join(self.checkpoints, name))
+        os.rmdir(self.checkpoints)
+
+    # children
+
+    def env(self):
+        return {
+            **os.environ,
+            "BENCH_CHILD_DATABASE_URL": self.database_url,
+            "BENCH_WINDOWS": self.windows,
+            "AUDIT_CHECKPOINT_DIR": self.checkpoints,
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+        }
+
+    def child(self, *args):
+        """Run a step in a fresh process; its last line of output, read as JSON."""
+        done = subprocess.run(  # noqa: S603 - this same script
+            [sys.executable, __file__, "--step", *args],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode:
+            raise RuntimeError(f"step {args[0]} failed:\n{done.stderr[-3000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def spawn(self, *args):
+        return subprocess.Popen(  # noqa: S603 - this same script
+            [sys.executable, __file__, "--step", *args],
+            env=self.env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    # the table
+
+    def row(self, what, measured, floor, ratio, target, ok):
+        self.failed |= ok is False
+        verdict = {True: "ok", False: "**NO**", None: "n/a"}[ok]
+        self.rows.append((what, measured, floor, ratio, target, verdict))
+
+    def unavailable(self, what, target, why):
+        self.rows.append((what, why, "", "", target, "n/a"))
+
+    def print_table(self):
+        print("| what | measured | floor | ratio | target | ok? |")
+        print("|---|---|---|---|---|---|")
+        for row in self.rows:
+            print("| " + " | ".join(str(cell) for cell in row) + " |")
+        print()
+        for note in self.notes:
+            print(f"- {note}")
+
+    # the measurements
+
+    def fill(self):
+        started = time.perf_counter()
+        figures = self.child("fill")
+        self.windows = json.dumps(figures["windows"])
+        self.notes.append(
+            f"Filled in {time.perf_counter() - started:.0f} s by set-based SQL "  # noqa: S608 - a note, not SQL
+            f"(`INSERT ... SELECT generate_series`, bench/scale.py) into the tables `migrate` "
+            f"made: {figures['refunds']:,} refunds, {figures['closures']:,} closures, "
+            f"{figures['accounts']:,} accounts and users, {figures['statements']:,} Direct "
+            f"Bill statements; {figures['indexes_rebuilt']} plain indexes dropped and rebuilt "
+            f"from their definitions, then VACUUM ANALYZE; database "
+            f"{figures['database_gib']} GiB. Seconds per part: {figures['seconds']}."
+        )
+
+    def exports(self):
+        copy = self.child("copy-ratio")
+        ratio = copy["export_s"] / copy["floor_s"]
+        self.row(
+            f"CSV of {copy['rows']:,} refunds by COPY (median of {COPY_RUNS})",
+            f"{copy['export_s']:.2f} s",
+            f"{copy['floor_s']:.2f} s raw COPY",
+            f"{ratio:.2f}x",
+            f"<= {COPY_TARGET}x",
+            ratio <= COPY_TARGET,
+        )
+        plain, traced = self.child("memory", "csv", "rss"), self.child("memory", "csv", "traced")
+        worst = max(plain["maxrss_growth_mib"], traced["tracemalloc_peak_mib"])
+        self.row(
+            f"CSV of {plain['rows']:,} refunds streamed: peak memory",
+            f"{plain['maxrss_growth_mib']} MiB RSS growth, "
+            f"{traced['tracemalloc_peak_mib']} MiB tracemalloc",
+            "",
+            "",
+            f"< {LIMIT_MIB} MiB",
+            worst < LIMIT_MIB,
+        )
+        if importlib.util.find_spec("bench.export_task") is None:
+            plain = self.child("memory", "xlsx", "rss")
+            traced = self.child("memory", "xlsx", "traced")
+            worst = max(plain["maxrss_growth_mib"], traced["tracemalloc_peak_mib"])
+            self.row(
+                f"XLSX check register streamed, {plain['rows']:,} checks (background task "
+                "not available: bench/export_task.py missing)",
+                f"{plain['maxrss_growth_mib']} MiB RSS growth, "
+                f"{traced['tracemalloc_peak_mib']} MiB tracemalloc",
+                "",
+                "",
+                f"< {XLSX_LIMIT_MIB} MiB",
+                worst < XLSX_LIMIT_MIB,
+            )
+            return
+        task = self.child("xlsx-task")
+        peak = max(
+            value for key, value in task.items() if "mib" in key and isinstance(value, int | float)
+        )
+        self.row(
+            f"XLSX of {XLSX_ROWS:,} rows by the background export task",
+            ", ".join(f"{key} {value}" for key, value in task.items()),
+            "",
+            "",
+            f"< {XLSX_LIMIT_MIB} MiB, file downloads",
+            peak < XLSX_LIMIT_MIB,
+        )
+
+    def admin(self):
+        figures = self.child("admin")
+        floor = figures["floor"]
+        for page in figures["pages"]:
+            self.row(
+                f"admin {page['what']}",
+                f"p50 {page['p50_ms']} ms (p95 {page['p95_ms']})",
+                f"p50 {floor['p50_ms']} ms (p95 {floor['p95_ms']})",
+                f"{page['p50_ms'] / floor['p50_ms']:.1f}x",
+                f"p50 < {PAGE_TARGET_MS} ms",
+                page["p50_ms"] < PAGE_TARGET_MS,
+            )
+        self.notes.append(
+            f"Admin pages: Django's test Client signed in as staff of the page's role (TOTP "
+            f"enrolled), {ADMIN_REPETITIONS} rounds after 3 warm-up requests each, every "
+            f"round each page once and the floor (bench/urls.py, a signed-in page that does "
+            f"nothing) after each page ({floor['samples']} floor samples). Search terms read "
+            f"from rows in the middle of the tables: {figures['terms']}."
+        )
+
+    def holder_pages(self):
+        from bench.holder_pages import FLOOR, PAGES, load, sign_in
+
+        emails = self.child("holders")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen(  # noqa: S603 - the project's gunicorn
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "portal.wsgi",
+                "--chdir",
+                str(ROOT),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(GUNICORN_WORKERS),
+                "--threads",
+                str(GUNICORN_THREADS),
+                "--keep-alive",
+                "30",
+                "--log-level",
+                "warning",
+            ],
+            env={**self.env(), "DATABASE_URL": self.database_url, "CONN_MAX_AGE": "60"},
+        )
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            cookies = {
+                rows: sign_in(port, email)
+                for rows, email in zip((10, LEDGER_ROWS), emails, strict=True)
+            }
+
+            def run(path, rows):
+                load(port, path, cookies[rows], threads=CLIENT_THREADS, seconds=2)  # warm up
+                return load(port, path, cookies[rows], threads=CLIENT_THREADS, seconds=LOAD_SECONDS)
+
+            floor = run(FLOOR, 10)
+            results = {
+                (name, rows): run(path, rows)
+                for name, path in PAGES.items()
+                for rows in (10, LEDGER_ROWS)
+            }
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        labels = {"my_account": "My Account", "d1": "D1 (Delete Account review)"}
+        for name in PAGES:
+            for rows in (10, LEDGER_ROWS):
+                result = results[name, rows]
+                share = result["rps"] / floor["rps"]
+                self.row(
+                    f"{labels[name]}, {rows:,} ledger rows: req/s under gunicorn",
+                    f"{result['rps']} req/s (p50 {result['p50_ms']} ms)",
+                    f"{floor['rps']} req/s (p50 {floor['p50_ms']} ms)",
+                    f"{share:.2f}x",
+                    f">= {FLOOR_SHARE_TARGET}x floor",
+                    share >= FLOOR_SHARE_TARGET,
+                )
+            growth = results[name, 10]["rps"] / results[name, LEDGER_ROWS]["rps"]
+            self.row(
+                f"{labels[name]}: time at {LEDGER_ROWS:,} rows vs 10 rows",
+                f"{1000 / results[name, LEDGER_ROWS]['rps']:.2f} ms/req",
+                f"{1000 / results[name, 10]['rps']:.2f} ms/req",
+                f"{growth:.2f}x",
+                f"<= {PAGE_GROWTH_TARGET}x",
+                growth <= PAGE_GROWTH_TARGET,
+            )
+        self.notes.append(
+            f"Holder pages: gunicorn ({GUNICORN_WORKERS} workers x {GUNICORN_THREADS} threads, "
+            f"CONN_MAX_AGE=60) on the scratch database; each holder signed in through the "
+            f"login form; {CLIENT_THREADS} client threads with one keep-alive connection each, "
+            f"{LOAD_SECONDS} s per page after 2 s of warm-up ({floor['requests']} floor "
+            f"requests); time per request = 1 / req/s at that concurrency."
+        )
+
+    def sweeps(self):
+        what = f"inactivity sweep over {SWEEP_ACCOUNTS:,} due accounts"
+        if importlib.util.find_spec("bench.sweep") is None:
+            self.unavailable(what, f">= {SWEEP_TARGET}/s", "not available (bench/sweep.py)")
+            self.unavailable("two sweeps at once", "each closed once", "not available")
+            return
+        figures = self.child("sweep-measure")
+        rate = next(
+            (value for key, value in figures.items() if "per_s" in key or "/s" in key), None
+        )
+        self.row(
+            what,
+            ", ".join(f"{key} {value}" for key, value in figures.items()),
+            "",
+            "",
+            f">= {SWEEP_TARGET} accounts/s",
+            None if rate is None else rate >= SWEEP_TARGET,
+        )
+        now = dt.datetime.now(dt.timezone.utc).isoformat()
+        last = self.child("sweep-fill", now)["last_closure"]
+        sweeps = [self.spawn("sweep-close", now) for _ in range(2)]
+        outputs = [json.loads(sweep.communicate()[0].strip().splitlines()[-1]) for sweep in sweeps]
+        check = self.child("sweep-check", str(last))
+        once = (
+            check["closures"] == check["accounts"] == check["audited"] == SWEEP_ACCOUNTS
+            and not check["twice_audited"]
+            and not check["two_original_refunds"]
+        )
+        self.row(
+            f"two sweeps at once over {SWEEP_ACCOUNTS:,} due accounts",
+            f"closed {outputs[0]['closed']} + {outputs[1]['closed']}; {check}",
+            "",
+            "",
+            "each closed once",
+            once,
+        )
+
+    def closures(self):
+        from bench.closures import Sampler
+
+        ids = self.child("closures-prepare")
+        alone, together = ids[:CLOSURES_ALONE], ids[CLOSURES_ALONE:]
+
+        def close(groups):
+            workers = [self.spawn("close", json.dumps(group)) for group in groups]
+            pids = [json.loads(worker.stdout.readline())["pid"] for worker in workers]
+            with Sampler(self.database_url, pids) as sampler:
+                started = time.perf_counter()
+                for worker in workers:
+                    worker.stdin.write("go\n")
+                    worker.stdin.flush()
+                for worker in workers:
+                    worker.stdout.readline()
+                    if worker.wait():
+                        raise RuntimeError("a closing process failed")
+                seconds = time.perf_counter() - started
+            return sum(len(group) for group in groups) / seconds, sampler.report()
+
+        rate_alone, waits_alone = close([alone])
+        quarter = len(together) // 4
+        rate_together, waits = close([together[i * quarter : (i + 1) * quarter] for i in range(4)])
+        self.row(
+            f"closures/s, 1 process ({len(alone)} accounts)",
+            f"{rate_alone:.0f}/s",
+            "",
+            "",
+            "",
+            None,
+        )
+        self.row(
+            f"closures/s, 4 processes ({len(together)} accounts)",
+            f"{rate_together:.0f}/s",
+            f"{rate_alone:.0f}/s (1 process)",
+            f"{rate_together / rate_alone:.2f}x",
+            "grows with processes",
+            rate_together > rate_alone,
+        )
+        self.row(
+            "4 closing processes: samples waiting on a lock",
+            f"{waits['lock_share']:.1%} (advisory {waits['advisory_share']:.1%}); {waits['waits']}",
+            f"{waits['samples']} samples",
+            "",
+            f"<= {LOCK_SHARE_TARGET:.0%}",
+            waits["lock_share"] <= LOCK_SHARE_TARGET,
+        )
+        audit = self.child("audit")
+        self.row(
+            "audit trail after the closures", audit["report"], "", "", "intact", audit["intact"]
+        )
+        self.notes.append(
+            f"Closures: `closure_confirm` with the holder as actor and the address on record, "
+            f"accounts from `seed_random_holders`; pg_stat_activity sampled every 5 ms from a "
+            f"5th connection (1 process: {waits_alone['samples']} samples, lock share "
+            f"{waits_alone['lock_share']})."
+        )
 
 
 def main():
-    database_url = os.environ.get("BENCH_DATABASE_URL")
-    scratch = None
-    if not database_url:
-        scratch = tempfile.mkdtemp(prefix="portal-bench-")
-        database_url = f"sqlite:///{scratch}/bench.sqlite3"
+    bench = Bench()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     started = time.perf_counter()
-    child("--fill", database_url=database_url)
-    print(f"Filled {REFUNDS:,} refunds in {time.perf_counter() - started:.0f} s ({database_url})")
-    failed = False
-    for kind, rows in (("csv", REFUNDS), ("xlsx", CHECKS_IN_REGISTER)):
-        plain = run_measure(kind, False, database_url)
-        traced = run_measure(kind, True, database_url)
-        worst = max(plain["maxrss_growth_mib"], traced["tracemalloc_peak_mib"])
-        ok = plain["rows"] == traced["rows"] == rows and worst < LIMIT_MIB
-        failed |= not ok
-        print(
-            f"{plain['export']:>22}: {plain['rows']:>9,} rows, "
-            f"{plain['bytes'] / 2**20:5.1f} MiB file in {plain['seconds']:3.0f} s; "
-            f"ru_maxrss growth {plain['maxrss_growth_mib']:4.1f} MiB "
-            f"(process peak {plain['maxrss_mib']:.0f} MiB); "
-            f"tracemalloc peak {traced['tracemalloc_peak_mib']:4.1f} MiB "
-            f"[{'ok' if ok else 'OVER'}: limit {LIMIT_MIB} MiB]"
-        )
-    if database_url.startswith("postgres"):
-        copy = json.loads(child("--copy-ratio", database_url=database_url).strip().splitlines()[-1])
-        ok = copy["ratio"] <= COPY_TARGET
-        failed |= not ok
-        print(
-            f"CSV of {REFUNDS:,} refunds by COPY: {copy['export_s']:.2f} s; raw COPY floor "
-            f"{copy['floor_s']:.2f} s; ratio {copy['ratio']:.2f}x "
-            f"[{'ok' if ok else 'OVER'}: target {COPY_TARGET}x; medians of {COPY_RUNS}]"
-        )
-    if scratch:
-        for name in os.listdir(scratch):
-            os.unlink(os.path.join(scratch, name))
-        os.rmdir(scratch)
-    sys.exit(1 if failed else 0)
+    bench.create()
+    try:
+        bench.fill()
+        for part in (bench.admin, bench.exports, bench.holder_pages, bench.sweeps, bench.closures):
+            try:
+                part()
+            except RuntimeError as error:
+                bench.failed = True
+                bench.notes.append(f"{part.__name__} failed: {error}")
+    finally:
+        bench.drop()
+    bench.notes.append(
+        f"Whole run {time.perf_counter() - started:.0f} s; scratch database {bench.database} "
+        "dropped."
+    )
+    bench.print_table()
+    sys.exit(1 if bench.failed else 0)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--fill"]:
-        django_setup(os.environ["BENCH_DATABASE_URL"])
-        fill()
-    elif sys.argv[1:2] == ["--measure"]:
-        django_setup(os.environ["BENCH_DATABASE_URL"])
-        measure(sys.argv[2], traced=sys.argv[3] == "traced")
-    elif sys.argv[1:2] == ["--copy-ratio"]:
-        django_setup(os.environ["BENCH_DATABASE_URL"])
-        measure_copy_ratio()
+    if sys.argv[1:2] == ["--step"]:
+        django_setup(os.environ["BENCH_CHILD_DATABASE_URL"])
+        STEPS[sys.argv[2]](*sys.argv[3:])
     else:
         main()

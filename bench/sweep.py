@@ -161,7 +161,9 @@ def measure_inactivity_sweep(n: int = ACCOUNTS, *, profile: bool = False) -> dic
             profiler.disable()
         seconds = time.perf_counter() - started
     if profiler:
-        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(40)
+        pstats.Stats(profiler).sort_stats(
+            os.environ.get("BENCH_PROFILE_SORT", "cumulative")
+        ).print_stats(40)
     closed = Closure.objects.filter(account_id__in=ids).count()
     return {
         "accounts": n,

@@ -42,6 +42,7 @@ from .base import (
     language_words,
     link,
     posted,
+    state_name,
     table,
 )
 from .refunds import hold_window
@@ -257,7 +258,7 @@ class CustomerAccountAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin):
         "holder_email",
         "holder_language",
         "status",
-        "service_state",
+        "state",
         "closure_reference",
         "last_activity_at",
     ]
@@ -308,6 +309,10 @@ class CustomerAccountAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin):
             if obj is None
             or inline.model._default_manager.filter(**{inline.fk_name or "account": obj}).exists()
         ]
+
+    @admin.display(description="service state", ordering="service_state")
+    def state(self, account):
+        return state_name(account.service_state)
 
     @admin.display(description="holder", ordering="holder__last_name")
     def holder_name(self, account):

@@ -4,6 +4,7 @@ account has 10 rows of history or 1,000."""
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from accounts.models import (
     StampEntry,
     VideoSession,
 )
+from accounts.selectors import recent_prepaid_calls
 from tests.factories import (
     AdvanceConnectFactory,
     DirectBillFactory,
@@ -25,6 +27,7 @@ from tests.factories import (
     TopUpEnrolmentFactory,
     VideoSubscriptionFactory,
 )
+from tests.helpers import execute_as_owner
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +114,26 @@ def test_pages_run_in_a_bounded_number_of_queries(
     with django_assert_max_num_queries(MAX_QUERIES[name]):
         response = client.get(reverse(name))
     assert response.status_code == 200
+
+
+def test_my_account_shows_the_newest_calls_first():
+    """The calls panel lists the latest ten calls, newest first, not the oldest."""
+    account = account_with_history(30)
+    calls = list(recent_prepaid_calls(account, limit=10))
+    every_call = account.advance_connect.entries.filter(kind=LedgerEntry.Kind.CALL_CHARGE)
+    assert [c.pk for c in calls] == [c.pk for c in every_call.order_by("-occurred_at", "-id")[:10]]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans are PostgreSQL's")
+def test_my_account_reads_the_newest_calls_off_an_index_on_postgresql():
+    """Issue 13: at 100,000 ledger rows My Account must cost what it costs at 10. The
+    newest calls come off one of the account's ordered ledger indexes, stopping after ten,
+    with no sort of the account's whole history (which a join on the account made
+    PostgreSQL do)."""
+    account = account_with_history(300)
+    with connection.cursor() as cursor:
+        execute_as_owner(cursor, "ANALYZE accounts_ledgerentry")
+    plan = recent_prepaid_calls(account, limit=10).explain()
+    ordered = ("accounts_ledger_kind_latest", "accounts_ledger_recent")
+    assert any(index in plan for index in ordered) and "Sort" not in plan, plan

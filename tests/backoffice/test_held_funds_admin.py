@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import CustomerAccount
 from portal.business_calendar import business_date
 from portal.models import AuditEvent
+from refunds.admin.base import LIST_PER_PAGE
 from refunds.models import HeldFunds, Refund
 from refunds.roles import AUDITOR, REFUND_OPERATIONS, SUPPORT
 from tests.factories.refunds import (
@@ -378,4 +379,4 @@ def test_the_list_runs_in_a_bounded_number_of_queries(
     client = signed_in(role)
     with django_assert_max_num_queries(8):
         page = client.get(CHANGELIST, {"status__exact": "held"})
-    assert len(page.context["cl"].result_list) == min(rows, 100)
+    assert len(page.context["cl"].result_list) == min(rows, LIST_PER_PAGE)

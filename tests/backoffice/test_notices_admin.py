@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from refunds.admin.base import LIST_PER_PAGE
 from refunds.models import HolderNotice, InactivityNotice
 from refunds.roles import AUDITOR, REFUND_OPERATIONS, SUPPORT
 from tests.factories import CustomerAccountFactory
@@ -136,6 +137,8 @@ def test_the_lists_run_in_a_bounded_number_of_queries(
         for held in HolderNotice.objects.select_related("closure__account")
     )
     client = signed_in(AUDITOR)
-    with django_assert_max_num_queries(8):
+    # 9: on PostgreSQL one reads the table's size, so that a filtered list of a big table
+    # is counted from the planner's estimate (refunds/admin/base.py).
+    with django_assert_max_num_queries(9):
         page = client.get(url, {"sent": "no"})
-    assert len(page.context["cl"].result_list) == min(rows, 100)
+    assert len(page.context["cl"].result_list) == min(rows, LIST_PER_PAGE)
