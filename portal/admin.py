@@ -9,8 +9,21 @@ from .datakeys import KeyRing
 from .models import AuditEvent, AuditSeal
 
 
+class ReadOnlyTrailAdmin(admin.ModelAdmin):
+    """The trail is written by `portal.audit` alone: nobody adds, edits or deletes here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyTrailAdmin):
     """The audit trail, to read (SPEC §5): no role, superuser included, adds, edits or
     deletes an entry here; on PostgreSQL the database refuses it too."""
 
@@ -71,18 +84,9 @@ class AuditEventAdmin(admin.ModelAdmin):
         was written (SPEC §5)."""
         return covering_seal(event.pk) or "not sealed yet"
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AuditSeal)
-class AuditSealAdmin(admin.ModelAdmin):
+class AuditSealAdmin(ReadOnlyTrailAdmin):
     """The seal chain that links the audit trail's events (SPEC §5), to read only."""
 
     list_display = ["id", "sealed_at", "first_event_id", "last_event_id", "events", "key_id"]
@@ -97,15 +101,6 @@ class AuditSealAdmin(admin.ModelAdmin):
         "key_id",
     ]
     show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _json(values):
