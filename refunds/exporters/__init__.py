@@ -1,6 +1,6 @@
 """Exports for auditors (SPEC §5), by key."""
 
-from .base import ExportRefused, export_response
+from .base import ExportRefused
 from .held_funds import HeldFundsExporter, UnclaimedPropertyExporter
 from .records import (
     AuditTrailExporter,
@@ -25,4 +25,4 @@ EXPORTERS = {
     )
 }
 
-__all__ = ["EXPORTERS", "ExportRefused", "export_response"]
+__all__ = ["EXPORTERS", "ExportRefused"]

@@ -13,7 +13,6 @@ import datetime as dt
 import io
 import json
 import os
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ import xlsxwriter
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Model, QuerySet
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from accounts.models import User
@@ -308,37 +307,12 @@ def csv_file_chunks(
 
 def export_send(
     exporter: Exporter, run: ExportRun, queryset: QuerySet[Any]
-) -> StreamingHttpResponse | FileResponse:
-    """Send a recorded export now: CSV streamed as it is read, XLSX written to a
-    temporary file first."""
+) -> StreamingHttpResponse:
+    """Stream a recorded CSV export now, each row sent as it is read. XLSX is never
+    written inside a request: the background task writes it (`export_record`)."""
     filename = f"{exporter.key}_{run.date_from}_{run.date_to}.{run.file_format}"
-    if run.file_format == ExportRun.Format.CSV:
-        chunks = csv_file_chunks(exporter, queryset)
-        stream = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
-        stream["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return stream
-    handle, path = tempfile.mkstemp(suffix=".xlsx")
-    os.close(handle)
-    try:
-        xlsx_file(exporter, queryset, path)
-        # Open, then unlink: the file lives until the response closes it.
-        response = FileResponse(open(path, "rb"), as_attachment=True, filename=filename)  # noqa: SIM115
-    finally:
-        os.unlink(path)
-    return response
-
-
-def export_response(
-    *, exporter: Exporter, file_format: str, date_from: dt.date, date_to: dt.date, actor: User
-) -> StreamingHttpResponse | FileResponse:
-    """Record the export, then send it at once whatever its size (the back office
-    queues the big ones instead: `export_record`)."""
-    run, queryset = export_record(
-        exporter=exporter,
-        file_format=file_format,
-        date_from=date_from,
-        date_to=date_to,
-        actor=actor,
-        at_once=True,
+    stream = StreamingHttpResponse(
+        csv_file_chunks(exporter, queryset), content_type="text/csv; charset=utf-8"
     )
-    return export_send(exporter, run, queryset)
+    stream["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return stream
