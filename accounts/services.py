@@ -11,7 +11,7 @@ from phonenumber_field.phonenumber import PhoneNumber as PhoneNumberValue
 
 from portal.actors import Actor
 from portal.audit import AuditAction, audit_record
-from portal.db import locked
+from portal.db import bulk_insert, int_array, locked
 from portal.errors import Refused
 
 from .language import offered_language
@@ -110,11 +110,12 @@ def ledger_entries_post(*, entries: Sequence[LedgerEntry]) -> list[LedgerEntry]:
         for i, delta in enumerate(_ledger_effect(entry)):
             move[i] += delta
     with transaction.atomic():
-        created = LedgerEntry.objects.bulk_create(entries, batch_size=2000)
+        created = bulk_insert(entries)
         _kept_balances_move(moves)
     return created
 
 
+# SQLite: moves per UPDATE (its limit on parameters).
 MOVES_PER_UPDATE = 1000
 
 
@@ -122,8 +123,8 @@ def _kept_balances_move(moves: dict[int, list[int]]) -> None:
     """Add to each AdvanceConnect's kept (balance, unsettled cents, unsettled count)
     its deltas. One account: one UPDATE by F() expressions. Several (a sweep's batch):
     their rows locked in id order first (two writers never deadlock), then one
-    UPDATE ... FROM the list of moves per thousand accounts (the `id IN` lets the
-    planner reach the rows by the primary key at any table size)."""
+    UPDATE ... FROM the moves (on PostgreSQL as arrays, each one parameter); the `id IN`
+    lets the planner reach the rows by the primary key at any table size."""
     if len(moves) == 1:
         [(pk, (balance, unsettled, count))] = moves.items()
         AdvanceConnect.objects.filter(pk=pk).update(
@@ -135,6 +136,19 @@ def _kept_balances_move(moves: dict[int, list[int]]) -> None:
     ids = sorted(moves)
     list(AdvanceConnect.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
     table = connection.ops.quote_name(AdvanceConnect._meta.db_table)
+    if connection.vendor == "postgresql":
+        columns = [ids, *([moves[pk][i] for pk in ids] for i in range(3))]
+        sql = (
+            f"UPDATE {table} SET balance_cents = {table}.balance_cents + moves.balance, "  # noqa: S608 - a model's table
+            f"unsettled_cents = {table}.unsettled_cents + moves.unsettled, "
+            f"unsettled_count = {table}.unsettled_count + moves.number "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) "
+            f"AS moves (id, balance, unsettled, number) "
+            f"WHERE {table}.id = moves.id AND {table}.id = ANY(%s::bigint[])"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*map(int_array, columns), int_array(ids)])
+        return
     row = "(CAST(%s AS bigint), CAST(%s AS bigint), CAST(%s AS bigint), CAST(%s AS bigint))"
     for start in range(0, len(ids), MOVES_PER_UPDATE):
         chunk = ids[start : start + MOVES_PER_UPDATE]

@@ -61,6 +61,11 @@ CLOSURES_AT_ONCE = _size("BENCH_CLOSURES", 2_000)
 CLOSURES_ALONE = CLOSURES_AT_ONCE // 4
 SWEEP_ACCOUNTS = _size("BENCH_SWEEP_ACCOUNTS", 10_000)
 SERVER_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+# For working on one figure: BENCH_KEEP=1 keeps the filled database, BENCH_REUSE=<name>
+# measures a kept one again without filling, BENCH_PARTS=admin,sweeps runs only those parts.
+KEEP = os.environ.get("BENCH_KEEP") == "1"
+REUSE = os.environ.get("BENCH_REUSE", "")
+PARTS = [part for part in os.environ.get("BENCH_PARTS", "").split(",") if part]
 
 CHECKS_IN_REGISTER = 200_000
 LIMIT_MIB = 100
@@ -205,21 +210,33 @@ def fill():
 
 
 def step_fill():
-    """Migrate, fill at scale, add the auditor; the export windows that hold CSV_ROWS
-    refunds (by creation) and CHECKS_IN_REGISTER checks (by issue date)."""
+    """Migrate, fill at scale, add the auditor; the export windows."""
     from django.core.management import call_command
-    from django.db import connection
     from django.utils import timezone
 
     from accounts.models import User
     from bench.scale import fill_scale
-    from portal.business_calendar import business_date
 
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
-    now = timezone.now()
-    figures = fill_scale(SCALE_REFUNDS, now)
+    figures = fill_scale(SCALE_REFUNDS, timezone.now())
     User.objects.create_user(email=AUDITOR_EMAIL, is_staff=True)
+    print(json.dumps({**figures, "windows": _windows()}))
+
+
+def step_windows():
+    print(json.dumps({"windows": _windows()}))
+
+
+def _windows():
+    """The export windows that hold CSV_ROWS refunds (by creation) and CHECKS_IN_REGISTER
+    checks (by issue date)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from portal.business_calendar import business_date
+
+    now = timezone.now()
     windows = {}
     with connection.cursor() as cursor:
         for name, column, rows in (
@@ -240,7 +257,7 @@ def step_fill():
                 (start + dt.timedelta(days=1)).isoformat(),
                 (business_date(now) + dt.timedelta(days=60)).isoformat(),
             ]
-    print(json.dumps({**figures, "windows": windows}))
+    return windows
 
 
 def _window(name):
@@ -444,6 +461,7 @@ def step_sweep_check(last_closure):
 
 STEPS = {
     "fill": step_fill,
+    "windows": step_windows,
     "memory": lambda traced: step_memory(traced == "traced"),
     "copy-ratio": step_copy_ratio,
     "xlsx-task": step_xlsx_task,
@@ -464,7 +482,7 @@ STEPS = {
 
 class Bench:
     def __init__(self):
-        self.database = f"portal_bench_{os.getpid()}"
+        self.database = REUSE or f"portal_bench_{os.getpid()}"
         base, _, _ = SERVER_URL.rpartition("/")
         self.database_url = f"{base}/{self.database}"
         self.windows = "{}"
@@ -485,7 +503,8 @@ class Bench:
         self._server(f'CREATE DATABASE "{self.database}"')
 
     def drop(self):
-        self._server(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        if not (KEEP or REUSE):
+            self._server(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
         for name in os.listdir(self.checkpoints):
             os.unlink(os.path.join(self.checkpoints, name))
         os.rmdir(self.checkpoints)
@@ -792,10 +811,16 @@ def main():
     bench = Bench()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     started = time.perf_counter()
-    bench.create()
+    parts = (bench.admin, bench.exports, bench.holder_pages, bench.sweeps, bench.closures)
     try:
-        bench.fill()
-        for part in (bench.admin, bench.exports, bench.holder_pages, bench.sweeps, bench.closures):
+        if REUSE:
+            bench.windows = json.dumps(bench.child("windows")["windows"])
+        else:
+            bench.create()
+            bench.fill()
+        for part in parts:
+            if PARTS and part.__name__ not in PARTS:
+                continue
             try:
                 part()
             except RuntimeError as error:
@@ -803,9 +828,10 @@ def main():
                 bench.notes.append(f"{part.__name__} failed: {error}")
     finally:
         bench.drop()
+    kept = "kept" if KEEP or REUSE else "dropped"
     bench.notes.append(
         f"Whole run {time.perf_counter() - started:.0f} s; scratch database {bench.database} "
-        "dropped."
+        f"{kept}."
     )
     bench.print_table()
     sys.exit(1 if bench.failed else 0)

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from .actors import Actor, actor_label, actor_user
 from .datakeys import KeyRing, data_keys_get_or_create, seal
+from .db import bulk_insert
 from .display import code_words
 from .models import AuditEvent, AuditSeal
 from .personal_data import AUDIT_PERSONAL_KEYS, HOLDER_PATHS, PERSONAL_REPR, RECORDS
@@ -338,7 +339,7 @@ def audit_records(entries: list[AuditEntry]) -> list[AuditEvent]:
         )
         event.hash = event_hash(event, keys)
         events.append(event)
-    return AuditEvent.objects.bulk_create(events)
+    return bulk_insert(events)
 
 
 def audit_record(

@@ -19,14 +19,15 @@ def business_date(moment: dt.datetime) -> dt.date:
 
 
 @lru_cache(maxsize=64)
-def _fed_holidays(year: int):
-    return holidays.financial_holidays("XFED", years=year)
+def _fed_holidays(year: int) -> frozenset[dt.date]:
+    return frozenset(holidays.financial_holidays("XFED", years=year))
 
 
 def is_business_day(day: dt.date) -> bool:
     return day.weekday() < 5 and day not in _fed_holidays(day.year)
 
 
+@lru_cache(maxsize=256)  # a sweep asks for the same due date for every account of a batch
 def add_business_days(start: dt.date, days: int) -> dt.date:
     """The date `days` business days after `start` (the start day itself not counted)."""
     day = start

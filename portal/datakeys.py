@@ -19,7 +19,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
 
+from .db import bulk_insert
 from .models import DataKey
 from .personal_data import ERASED
 
@@ -75,24 +77,28 @@ def data_keys_get_or_create(
     holders, *, purpose: str, at: dt.datetime
 ) -> dict[int, tuple[DataKey, bytes]]:
     """Each holder's data key for `purpose` and its raw bytes, by holder id, the missing
-    ones made: one SELECT, and for missing keys one INSERT and one SELECT. Call it inside
-    the writing transaction. Two transactions making a holder's first key at once are
-    safe: the unique (holder, purpose) makes the second's insert do nothing (after waiting
-    for the first to commit), and it then reads and uses the first's key."""
+    ones made: one SELECT, and for missing keys one bulk insert. Call it inside the
+    writing transaction. Two transactions making a holder's first key at once are safe:
+    the unique (holder, purpose) refuses the second's insert (after waiting for the
+    first to commit), which then inserts the keys still missing, skipping conflicts,
+    and reads and uses the first's key."""
     holder_ids = {holder.pk for holder in holders}
     found = {
         data_key.holder_id: data_key
         for data_key in DataKey.objects.filter(holder_id__in=holder_ids, purpose=purpose)
     }
     keys = {holder_id: (data_key, _unwrap(data_key)) for holder_id, data_key in found.items()}
-    missing = holder_ids - found.keys()
+    missing = sorted(holder_ids - found.keys())
     if not missing:
         return keys
-    rows = []
-    for holder_id in sorted(missing):
+    made = {}
+    for holder_id in missing:
         raw = AESGCM.generate_key(bit_length=256)
         master_id, wrapped = _wrap(raw, holder_id=holder_id, purpose=purpose)
-        rows.append(
+        made[holder_id] = (raw, master_id, wrapped)
+
+    def rows():
+        return [
             DataKey(
                 holder_id=holder_id,
                 purpose=purpose,
@@ -100,11 +106,18 @@ def data_keys_get_or_create(
                 master_key_id=master_id,
                 created_at=at,
             )
-        )
-    DataKey.objects.bulk_create(rows, ignore_conflicts=True)
-    # Ours, or another transaction's where it made the same key first.
-    for data_key in DataKey.objects.filter(holder_id__in=missing, purpose=purpose):
-        keys[data_key.holder_id] = (data_key, _unwrap(data_key))
+            for holder_id, (_, master_id, wrapped) in made.items()
+        ]
+
+    try:
+        with transaction.atomic():
+            for data_key in bulk_insert(rows()):
+                keys[data_key.holder_id] = (data_key, made[data_key.holder_id][0])
+    except IntegrityError:
+        DataKey.objects.bulk_create(rows(), ignore_conflicts=True)
+        # Ours, or another transaction's where it made the same key first.
+        for data_key in DataKey.objects.filter(holder_id__in=missing, purpose=purpose):
+            keys[data_key.holder_id] = (data_key, _unwrap(data_key))
     return keys
 
 

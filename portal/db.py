@@ -1,10 +1,15 @@
-"""Database helpers every app shares: one way to lock a row, one way to sweep rows."""
+"""Database helpers every app shares: one way to lock a row, one way to sweep rows, one
+way to write many rows fast."""
 
+import datetime as dt
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Field, Model, QuerySet
+
+from .fields import CentsField
 
 M = TypeVar("M", bound=Model)
 R = TypeVar("R")
@@ -56,3 +61,95 @@ def for_each_batch_locked(
                 return done
             after = rows[-1].pk
             done.extend(act_batch(rows))
+
+
+def bulk_insert(objs: Sequence[M]) -> list[M]:
+    """Insert new rows of one model, as `bulk_create` does (every field's `pre_save` and
+    database preparation, the ids set on the instances), and return them.
+
+    On PostgreSQL the ids are taken from the table's sequence first (unless given) and
+    the rows go in by `COPY ... FROM STDIN`: the sweeps write thousands of rows per batch,
+    and binding them into an INSERT on the client cost more than the database's work.
+    COPY fires the same triggers and checks the same constraints as INSERT."""
+
+    connection = connections[DEFAULT_DB_ALIAS]
+    objs = list(objs)
+    if not objs:
+        return objs
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        return model._default_manager.bulk_create(objs)
+    meta = model._meta
+    fields = meta.concrete_fields
+    as_is = {field.attname: _kept_as_is(field) for field in fields}
+
+    def prepared(field, obj):
+        value = obj.__dict__.get(field.attname)
+        kept = as_is[field.attname]
+        naive = isinstance(value, dt.datetime) and value.tzinfo is None
+        if kept is not None and (value is None or type(value) is kept) and not naive:
+            return value
+        return field.get_db_prep_save(field.pre_save(obj, True), connection)
+
+    missing = [obj for obj in objs if obj.pk is None]
+    with connection.cursor() as cursor:
+        if missing:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(missing)],
+            )
+            for obj, (pk,) in zip(missing, cursor.fetchall(), strict=True):
+                obj.pk = pk
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in fields)
+        statement = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
+        started = time.monotonic()
+        with cursor.cursor.copy(statement) as copy:
+            for obj in objs:
+                copy.write_row([prepared(field, obj) for field in fields])
+        if connection.queries_logged:  # counted like any query (DEBUG, assertNumQueries)
+            took = f"{time.monotonic() - started:.3f}"
+            connection.queries_log.append({"sql": f"{statement} ({len(objs)} rows)", "time": took})
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objs
+
+
+# Django's own fields whose preparation for PostgreSQL leaves a value of this exact type as
+# it is (a naive datetime is not: Django warns and makes it aware).
+_AS_IS_TYPES = {
+    "AutoField": int,
+    "BigAutoField": int,
+    "BigIntegerField": int,
+    "BooleanField": bool,
+    "CharField": str,
+    "DateField": dt.date,
+    "DateTimeField": dt.datetime,
+    "EmailField": str,
+    "ForeignKey": int,
+    "IntegerField": int,
+    "PositiveIntegerField": int,
+    "PositiveSmallIntegerField": int,
+    "SmallIntegerField": int,
+    "TextField": str,
+}
+
+
+def _kept_as_is(field: Field) -> type | None:
+    """The type of value `bulk_insert` may copy into `field`'s column unprepared, if any."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return None
+    if not (type(field).__module__.startswith("django.db.models") or type(field) is CentsField):
+        return None
+    if field.is_relation:
+        target = field.target_field  # type: ignore[attr-defined]
+        return _AS_IS_TYPES.get(target.get_internal_type()) if target.primary_key else None
+    return _AS_IS_TYPES.get(field.get_internal_type())
+
+
+def int_array(values) -> str:
+    """Integers as one PostgreSQL array literal (`'{1,2,3}'`), bound as a single parameter
+    and cast in the SQL (`%s::bigint[]`): a list of hundreds of ids costs the client one
+    string instead of a placeholder per id."""
+    return "{" + ",".join(str(int(value)) for value in values) + "}"

@@ -40,7 +40,7 @@ from accounts.services import ledger_charges_settle_many, ledger_entries_post
 from portal.actors import SYSTEM, Actor, actor_user
 from portal.audit import AuditAction, AuditEntry, audit_records
 from portal.business_calendar import add_business_days, add_calendar_days, business_date
-from portal.db import locked
+from portal.db import bulk_insert, locked
 from portal.errors import Refused
 
 from ..models import Closure, Refund, new_closure_reference
@@ -296,9 +296,11 @@ def _closures_make(
     """The closures of open accounts the caller has locked, in its transaction: each
     account's rows are those closing it alone makes, written for all in bulk."""
     plans = closure_plans([order.account for order in orders], at=at)
-    closures = Closure.objects.bulk_create(
-        _closure_row(order, plans[order.account.pk], actor=actor, at=at, reason=reason)
-        for order in orders
+    closures = bulk_insert(
+        [
+            _closure_row(order, plans[order.account.pk], actor=actor, at=at, reason=reason)
+            for order in orders
+        ]
     )
     refunds = _settle_and_refund(closures, plans, at)
     _end_services(closures, plans, at)
@@ -387,7 +389,7 @@ def _settle_and_refund(
             refunds[closure.pk] = _refund_row(closure, plan.refund, at)
     if entries:
         ledger_entries_post(entries=entries)
-    Refund.objects.bulk_create(refunds.values())
+    bulk_insert(list(refunds.values()))
     return refunds
 
 
@@ -434,7 +436,7 @@ def _end_services(closures: list[Closure], plans: dict[int, ClosurePlan], at: dt
                     occurred_at=at,
                 )
             )
-    StampEntry.objects.bulk_create(forfeits)
+    bulk_insert(forfeits)
     # rule E8: future sessions voided, subscriptions cancelled, no refund.
     sessions = [s.pk for pk in account_ids for s in plans[pk].future_sessions]
     VideoSession.objects.filter(pk__in=sessions).update(

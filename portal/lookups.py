@@ -1,0 +1,47 @@
+"""`__in` with a long list of ids, as one array parameter on PostgreSQL.
+
+A sweep's batch filters by hundreds of ids at a time. Django writes `IN (%s, %s, ...)`
+with one placeholder per id, which psycopg then parses and binds one by one on the client
+(about 2.5 ms per query at 500 ids); PostgreSQL itself turns that list into
+`= ANY('{...}'::bigint[])`. Writing the array directly gives the same plan for a tenth
+of the client's work. Short lists, subqueries and anything but plain integers keep
+Django's own SQL, and every other database is untouched.
+"""
+
+from django.db import models
+from django.db.models.fields.related import ForeignObject
+from django.db.models.fields.related_lookups import RelatedIn
+from django.db.models.lookups import In
+
+from .db import int_array
+
+# From this many ids on, one array parameter instead of a placeholder per id.
+ARRAY_FROM = 20
+
+
+class _AsArray:
+    def as_sql(self, compiler, connection):
+        if (
+            connection.vendor == "postgresql"
+            and self.rhs_is_direct_value()
+            and len(self.rhs) >= ARRAY_FROM
+            and not isinstance(self.lhs, tuple)
+        ):
+            ids = {value for value in self.rhs if value is not None}
+            if ids and all(type(value) is int for value in ids):
+                lhs, lhs_params = self.process_lhs(compiler, connection)
+                return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, int_array(sorted(ids))]
+        return super().as_sql(compiler, connection)
+
+
+class IntegersIn(_AsArray, In):
+    pass
+
+
+class RelatedIntegersIn(_AsArray, RelatedIn):
+    pass
+
+
+def register() -> None:
+    models.IntegerField.register_lookup(IntegersIn)
+    ForeignObject.register_lookup(RelatedIntegersIn)
