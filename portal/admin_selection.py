@@ -5,6 +5,8 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 SELECTED_ID = forms.IntegerField(min_value=1, max_value=2**63 - 1)
 
@@ -23,3 +25,13 @@ class CheckedSelectionMixin(admin.ModelAdmin):
             )
             return HttpResponseRedirect(request.get_full_path())
         return super().response_action(request, queryset, *args, **kwargs)
+
+    def action_checkbox(self, obj):
+        """Django's checkbox for a row, written as HTML: rendering a form widget through
+        the template engine for every row cost as much as the rest of the row."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )

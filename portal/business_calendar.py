@@ -5,8 +5,8 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
 from django.conf import settings
+from holidays.financial.federal_reserve import FederalReserve
 
 
 def business_zone() -> ZoneInfo:
@@ -20,7 +20,7 @@ def business_date(moment: dt.datetime) -> dt.date:
 
 @lru_cache(maxsize=64)
 def _fed_holidays(year: int) -> frozenset[dt.date]:
-    return frozenset(holidays.financial_holidays("XFED", years=year))
+    return frozenset(FederalReserve(years=year))
 
 
 def is_business_day(day: dt.date) -> bool:

@@ -101,10 +101,11 @@ def bulk_insert(objs: Sequence[M]) -> list[M]:
             for obj, (pk,) in zip(missing, cursor.fetchall(), strict=True):
                 obj.pk = pk
         quote = connection.ops.quote_name
-        columns = ", ".join(quote(field.column) for field in fields)
+        columns = ", ".join(quote(str(field.column)) for field in fields)
         statement = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
         started = time.monotonic()
-        with cursor.cursor.copy(statement) as copy:
+        # Django's own errors (IntegrityError ...), as from any query.
+        with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
             for obj in objs:
                 copy.write_row([prepared(field, obj) for field in fields])
         if connection.queries_logged:  # counted like any query (DEBUG, assertNumQueries)

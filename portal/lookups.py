@@ -19,7 +19,9 @@ from .db import int_array
 ARRAY_FROM = 20
 
 
-class _AsArray:
+class IntegersIn(In):
+    """`__in` with ARRAY_FROM integers or more, as `= ANY(%s::bigint[])` on PostgreSQL."""
+
     def as_sql(self, compiler, connection):
         if (
             connection.vendor == "postgresql"
@@ -34,12 +36,8 @@ class _AsArray:
         return super().as_sql(compiler, connection)
 
 
-class IntegersIn(_AsArray, In):
-    pass
-
-
-class RelatedIntegersIn(_AsArray, RelatedIn):
-    pass
+class RelatedIntegersIn(IntegersIn, RelatedIn):
+    """The same for a foreign key (`account__in=[...]`): RelatedIn's own SQL otherwise."""
 
 
 def register() -> None:

@@ -38,6 +38,7 @@ from .base import (
     ReadOnlyAdmin,
     ReadOnlyStackedInline,
     ReadOnlyTabularInline,
+    StateListFilter,
     form_action,
     language_words,
     link,
@@ -263,12 +264,12 @@ class CustomerAccountAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin):
         "last_activity_at",
     ]
     list_select_related = ["holder", "closure"]
-    list_filter = ["status", "service_state"]
+    list_filter = ["status", ("service_state", StateListFilter)]
     search_paths = SearchPaths(
         references=["closure__reference"],
         account_numbers=["number"],
         emails=["holder__email"],
-        names=["holder__first_name", "holder__last_name"],
+        holders=["holder"],
     )
     search_help_text = "Name, email, phone number, account number or closure reference"
     fields = [

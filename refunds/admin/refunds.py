@@ -30,6 +30,7 @@ from .base import (
     POST_BUTTON,
     ReadOnlyAdmin,
     ReadOnlyTabularInline,
+    StateListFilter,
     action_page,
     apply_to_each,
     audit_history,
@@ -176,7 +177,7 @@ class RefundAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin):
         "status",
         "method",
         ("due_date", date_range_filter("due date")),
-        ("closure__account__service_state", admin.ChoicesFieldListFilter),
+        ("closure__account__service_state", StateListFilter),
         OverdueFilter,
         "needs_review",
     ]

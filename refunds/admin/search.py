@@ -6,12 +6,15 @@ column (a full scan of each table).
   incomplete, upper-cased as references are stored;
 - digits: an exact check number if one exists, else an account number prefix;
 - an email (has `@`): a case-insensitive prefix;
-- anything else: each word in a name or payee (`icontains`: trigram GIN indexes on
-  PostgreSQL, see refunds/migrations/0002) or as the start of an email.
+- anything else: every word in one name or payee (`icontains`: trigram GIN indexes on
+  PostgreSQL, see refunds/migrations/0001 and 0003), or a single word as the start of an
+  email. A holder's first and last names are searched as one text (`holder_name`), so
+  every word of "Paul Okquez" is looked up in one index scan.
 
 Each lookup filters one table, so PostgreSQL combines indexes with BitmapOr; an OR across
-joined tables would scan them. On PostgreSQL the indexes are those of migration 0002 and
-the `_like` ones Django makes for unique text columns; SQLite gets the same answers."""
+joined tables would scan them. On PostgreSQL the indexes are those of migrations 0001 and
+0003 and the `_like` ones Django makes for unique text columns; SQLite gets the same
+answers."""
 
 import re
 from collections.abc import Sequence
@@ -20,7 +23,9 @@ from functools import reduce
 from operator import and_, or_
 
 from django.contrib.admin.utils import lookup_spawns_duplicates
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, Q, QuerySet, Value
+from django.db.models.functions import Concat
+from django.db.models.lookups import IContains
 
 REFERENCE_TERM = re.compile(r"CL(?:-[A-Z0-9]{1,4}(?:-?[A-Z0-9]{0,4})|[A-Z0-9]{8})")
 REFERENCE_LENGTH = len("CL-ABCD-EFGH")
@@ -40,6 +45,12 @@ def _any(paths: Sequence[str], lookup: str, value: str) -> Q | None:
     return reduce(or_, (Q(**{f"{path}__{lookup}": value}) for path in paths), Q()) or None
 
 
+def holder_name(path: str) -> Concat:
+    """The first and last names of the user at `path`, as one text. Its upper case has a
+    trigram index on PostgreSQL (refunds/migrations/0003 holds the SQL this compiles to)."""
+    return Concat(f"{path}__first_name", Value(" "), f"{path}__last_name")
+
+
 @dataclass(frozen=True)
 class SearchPaths:
     """Where each kind of code is, as paths from the listed model."""
@@ -49,6 +60,7 @@ class SearchPaths:
     account_numbers: Sequence[str] = ()
     emails: Sequence[str] = ()
     names: Sequence[str] = ()
+    holders: Sequence[str] = ()  # users whose first and last names are searched as one
 
     def fields(self) -> list[str]:
         return [
@@ -57,6 +69,7 @@ class SearchPaths:
             *self.account_numbers,
             *self.emails,
             *self.names,
+            *(f"{path}__{name}" for path in self.holders for name in ("first_name", "last_name")),
         ]
 
     def spawn_duplicates(self, model: type[Model]) -> bool:
@@ -78,21 +91,21 @@ class SearchPaths:
         return self._words(term)
 
     def _words(self, term: str) -> Q | None:
-        """Every word in some name, or as the start of an email."""
-        per_word = []
-        for word in term.split():
-            either = [
-                q
-                for q in (
-                    _any(self.names, "icontains", word),
-                    _any(self.emails, "istartswith", word),
-                )
-                if q is not None
-            ]
-            if not either:
-                return None
-            per_word.append(reduce(or_, either))
-        return reduce(and_, per_word)
+        """Every word in one name; a single word may also be the start of an email. The
+        words of a name are looked up together, in one scan of that name's index (an OR
+        with the emails for each word would have PostgreSQL scan for one word only)."""
+        words = term.split()
+        in_names: list[Q | None] = [
+            *(reduce(and_, [Q(**{f"{path}__icontains": w}) for w in words]) for path in self.names),
+            *(
+                reduce(and_, [Q(IContains(holder_name(path), w)) for w in words])
+                for path in self.holders
+            ),
+        ]
+        if len(words) == 1:
+            in_names.append(_any(self.emails, "istartswith", term))
+        found = [q for q in in_names if q is not None]
+        return reduce(or_, found) if found else None
 
 
 class IndexedSearch:
