@@ -806,12 +806,24 @@ class Bench:
             f"{waits_alone['lock_share']})."
         )
 
+    def closures_vs_baseline(self):
+        from bench.baseline import closures_vs_baseline
+
+        closures_vs_baseline(self, ROOT, KEEP)
+
 
 def main():
     bench = Bench()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     started = time.perf_counter()
-    parts = (bench.admin, bench.exports, bench.holder_pages, bench.sweeps, bench.closures)
+    parts = (
+        bench.admin,
+        bench.exports,
+        bench.holder_pages,
+        bench.sweeps,
+        bench.closures,
+        bench.closures_vs_baseline,
+    )
     try:
         if REUSE:
             bench.windows = json.dumps(bench.child("windows")["windows"])
