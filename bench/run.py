@@ -23,10 +23,14 @@ loads Django, so a child's peak memory is its own.
   and two sweeps at once close each account once.
 - Closures by 1 and 4 processes (2,000 accounts, bench/closures.py): closures/s, the share
   of `pg_stat_activity` samples waiting on a lock, then the audit trail verified.
+- The same closures by this tree against commit BENCH_BASELINE (d300cc8, before issue 13),
+  each migrated, seeded and closing on a fresh database of its own (bench/baseline.py):
+  closures/s by 1 and by 4 processes, now vs then (target >= 1.0x), and their lock waits.
 
 Sizes come from the environment for a quick run: BENCH_REFUNDS (10000000), BENCH_CSV_ROWS
 (1000000), BENCH_XLSX_ROWS (1000000), BENCH_ADMIN_REPETITIONS (30), BENCH_LEDGER_ROWS
-(100000), BENCH_LOAD_SECONDS (10), BENCH_CLOSURES (2000), BENCH_SWEEP_ACCOUNTS (10000).
+(100000), BENCH_LOAD_SECONDS (10), BENCH_CLOSURES (2000), BENCH_SWEEP_ACCOUNTS (10000),
+BENCH_BASELINE_ALONE (300), BENCH_BASELINE_TOGETHER (1200), BENCH_BASELINE_ROUNDS (3).
 """
 
 import datetime as dt
@@ -806,12 +810,24 @@ class Bench:
             f"{waits_alone['lock_share']})."
         )
 
+    def closures_vs_baseline(self):
+        from bench.baseline import closures_vs_baseline
+
+        closures_vs_baseline(self, ROOT, KEEP)
+
 
 def main():
     bench = Bench()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     started = time.perf_counter()
-    parts = (bench.admin, bench.exports, bench.holder_pages, bench.sweeps, bench.closures)
+    parts = (
+        bench.admin,
+        bench.exports,
+        bench.holder_pages,
+        bench.sweeps,
+        bench.closures,
+        bench.closures_vs_baseline,
+    )
     try:
         if REUSE:
             bench.windows = json.dumps(bench.child("windows")["windows"])
