@@ -63,21 +63,27 @@ def for_each_batch_locked(
             done.extend(act_batch(rows))
 
 
+# From this many rows on, COPY: below, one INSERT ... RETURNING is one round trip where
+# COPY takes two (the ids, then the rows); a holder's own closure writes one row a table.
+COPY_FROM = 10
+
+
 def bulk_insert(objs: Sequence[M]) -> list[M]:
     """Insert new rows of one model, as `bulk_create` does (every field's `pre_save` and
     database preparation, the ids set on the instances), and return them.
 
-    On PostgreSQL the ids are taken from the table's sequence first (unless given) and
-    the rows go in by `COPY ... FROM STDIN`: the sweeps write thousands of rows per batch,
-    and binding them into an INSERT on the client cost more than the database's work.
-    COPY fires the same triggers and checks the same constraints as INSERT."""
+    On PostgreSQL, from COPY_FROM rows on, the ids are taken from the table's sequence
+    first (unless given) and the rows go in by `COPY ... FROM STDIN`: the sweeps write
+    thousands of rows per batch, and binding them into an INSERT on the client cost more
+    than the database's work. COPY fires the same triggers and checks the same
+    constraints as INSERT."""
 
     connection = connections[DEFAULT_DB_ALIAS]
     objs = list(objs)
     if not objs:
         return objs
     model = type(objs[0])
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(objs) < COPY_FROM:
         return model._default_manager.bulk_create(objs)
     meta = model._meta
     fields = meta.concrete_fields

@@ -10,6 +10,7 @@ from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import CustomerAccount, LedgerEntry, PurchaseMethod
+from portal import db
 from portal.actors import SYSTEM
 from portal.audit import AuditAction, AuditEntry, audit_records
 from portal.db import bulk_insert
@@ -19,6 +20,13 @@ from tests.factories import AdvanceConnectFactory, CustomerAccountFactory
 from tests.factories.refunds import ClosureFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def copy_from_one_row(monkeypatch):
+    """Every write below goes the sweeps' way (COPY on PostgreSQL), whatever its size."""
+    monkeypatch.setattr(db, "COPY_FROM", 1)
+
 
 AT = dt.datetime(2026, 11, 27, 15, 30, tzinfo=dt.timezone.utc)
 
@@ -143,3 +151,14 @@ def test_in_with_text_or_a_subquery_keeps_djangos_sql():
     assert by_number.count() == ARRAY_FROM
     assert "= ANY(" not in str(by_number.query)
     assert list(by_subquery) == []
+
+
+def test_a_few_rows_go_in_by_one_insert(monkeypatch):
+    """A holder's own closure writes a row or two per table: one INSERT, not the
+    sequence and then COPY."""
+    monkeypatch.setattr(db, "COPY_FROM", 10)
+    closures = [ClosureFactory() for _ in range(2)]
+    with CaptureQueriesContext(connection) as queries:
+        made = bulk_insert([_refund(closure) for closure in closures])
+    assert [query["sql"].split(" ")[0] for query in queries.captured_queries] == ["INSERT"]
+    assert Refund.objects.filter(pk__in=[refund.pk for refund in made]).count() == 2
