@@ -109,6 +109,14 @@ class CustomerAccount(models.Model):
                 name="accounts_customeraccount_closed_at_matches_status",
             ),
         ]
+        indexes = [
+            # The inactivity sweeps claim a state's open accounts a batch at a time, up the
+            # ids (rule N6): at six million accounts, walking the primary key to find them
+            # took 1.3 s per batch.
+            models.Index(
+                fields=["service_state", "status", "id"], name="accounts_acct_state_status_id"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number

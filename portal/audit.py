@@ -145,7 +145,18 @@ def _canonical(values: dict) -> bytes:
 
 
 def _jsonable(values):
-    return json.loads(json.dumps(values or {}, default=str, sort_keys=True))
+    """`values` as JSON would read them back (dates, amounts and the like as text)."""
+    return {str(key): _plain(value) for key, value in (values or {}).items()}
+
+
+def _plain(value):
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dict):
+        return _jsonable(value)
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return str(value)
 
 
 def _hmac(keys: dict[str, bytes], key_id: str, payload: dict) -> str:

@@ -238,7 +238,12 @@ class Refund(models.Model):
         ]
 
     def __str__(self) -> str:
-        label = self.check_number and f"check {self.check_number}" or self.get_method_display()
+        if self.check_number:
+            label = f"check {self.check_number}"
+        else:  # the sweeps name thousands: an enum lookup, not get_method_display()
+            label = (
+                str(self.Method(self.method).label) if self.method in self.Method else self.method
+            )
         return f"{self.closure.reference} {label}"
 
     @property
