@@ -14,8 +14,11 @@ from .fields import CentsField
 M = TypeVar("M", bound=Model)
 R = TypeVar("R")
 
-# Rows a bulk sweep claims and acts on in one transaction.
-BATCH_SIZE = 500
+# Rows a bulk sweep claims and acts on in one transaction. A batch costs some thirty
+# queries whatever its size (at ten million refunds about a tenth of a 500-row batch's
+# time); a holder closing their own account meanwhile waits for the batch's commit,
+# about a second.
+BATCH_SIZE = 1000
 
 
 def locked(rows: type[M] | QuerySet[M], **lookup: Any) -> M:
