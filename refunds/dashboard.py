@@ -38,7 +38,8 @@ def _url(name: str, **query) -> str:
 def _tile(label, queryset, url, money_field="amount_cents") -> Tile:
     if money_field is None:
         return Tile(label, queryset.count(), None, url)
-    totals = queryset.aggregate(count=Count("pk"), cents=Sum(money_field))
+    # COUNT(*), not of the ids: the dashboard's indexes answer it alone (index-only).
+    totals = queryset.aggregate(count=Count("*"), cents=Sum(money_field))
     return Tile(label, totals["count"], totals["cents"] or 0, url)
 
 
@@ -144,7 +145,7 @@ def _per_day(field: str, days: list[dt.date]) -> list[int]:
             method=Refund.Method.CHECK, **{f"{field}__range": (days[0], days[-1])}
         )
         .values_list(field)
-        .annotate(count=Count("pk"))
+        .annotate(count=Count("*"))
     )
     return [counts.get(day, 0) for day in days]
 
