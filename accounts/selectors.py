@@ -182,7 +182,9 @@ def unsettled_by_age(advance_connect: AdvanceConnect, at: dt.datetime) -> Unsett
 def unsettled_by_age_of(
     advance_connect_ids: Collection[int], at: dt.datetime
 ) -> dict[int, UnsettledByAge]:
-    """`unsettled_by_age` of each AdvanceConnect, in one query."""
+    """`unsettled_by_age` of each AdvanceConnect, in one query (none for no ids)."""
+    if not advance_connect_ids:
+        return {}
     since = at - dt.timedelta(hours=settings.RECENT_CALLS_HOURS)
     recent, older = Q(occurred_at__gte=since), Q(occurred_at__lt=since)
     rows = (
@@ -218,7 +220,10 @@ def stamps_balance(emessaging: EMessaging) -> int:
 
 
 def stamps_balances(emessaging_ids: Collection[int]) -> dict[int, int]:
-    """Stamps bought less stamps used or forfeited, by eMessaging account, in one query."""
+    """Stamps bought less stamps used or forfeited, by eMessaging account, in one query
+    (none for no ids)."""
+    if not emessaging_ids:
+        return {}
     rows = (
         StampEntry.objects.filter(emessaging_id__in=emessaging_ids)
         .order_by()
@@ -299,7 +304,9 @@ def unbilled_cents(direct_bill: DirectBill) -> int:
 
 
 def unbilled_cents_of(direct_bill_ids: Collection[int]) -> dict[int, int]:
-    """`unbilled_cents` of each Direct Bill account, in one query."""
+    """`unbilled_cents` of each Direct Bill account, in one query (none for no ids)."""
+    if not direct_bill_ids:
+        return {}
     rows = (
         DirectBillCharge.objects.filter(direct_bill_id__in=direct_bill_ids, statement__isnull=True)
         .order_by()
@@ -353,23 +360,31 @@ class CallRow:
         return str(self.State(self.state).label)
 
 
-def recent_prepaid_calls(account: CustomerAccount, *, limit: int = 10) -> QuerySet[LedgerEntry]:
-    """The latest AdvanceConnect calls, newest first. Filtered on the account's
-    AdvanceConnect id (a subquery, not a join), so PostgreSQL reads them off
+def recent_prepaid_calls(
+    advance_connect: AdvanceConnect, *, limit: int = 10
+) -> QuerySet[LedgerEntry]:
+    """The latest AdvanceConnect calls, newest first. Filtered on the AdvanceConnect id
+    (not a join on the account), so PostgreSQL reads them off
     `accounts_ledger_kind_latest` and stops after `limit`; through a join it sorted the
     account's whole history (issue 13)."""
-    return LedgerEntry.objects.filter(
-        advance_connect=Subquery(AdvanceConnect.objects.filter(account=account).values("pk")[:1]),
-        kind=K.CALL_CHARGE,
-    ).order_by("-occurred_at", "-id")[:limit]
+    return LedgerEntry.objects.filter(advance_connect=advance_connect, kind=K.CALL_CHARGE).order_by(
+        "-occurred_at", "-id"
+    )[:limit]
 
 
 def recent_calls(account: CustomerAccount, *, limit: int = 10) -> list[CallRow]:
-    """The latest calls on AdvanceConnect and Direct Bill together, in two queries."""
-    prepaid = recent_prepaid_calls(account, limit=limit)
-    billed = DirectBillCharge.objects.filter(direct_bill__account=account).order_by(
-        "-occurred_at", "-id"
-    )[:limit]
+    """The latest calls on AdvanceConnect and Direct Bill together: a query for each of
+    the two services the account has (`account_for_holder` joined them)."""
+    advance_connect = getattr(account, "advance_connect", None)
+    direct_bill = getattr(account, "direct_bill", None)
+    prepaid = recent_prepaid_calls(advance_connect, limit=limit) if advance_connect else []
+    billed = (
+        DirectBillCharge.objects.filter(direct_bill=direct_bill).order_by("-occurred_at", "-id")[
+            :limit
+        ]
+        if direct_bill
+        else []
+    )
     rows = [
         CallRow(
             occurred_at=entry.occurred_at,
@@ -463,9 +478,16 @@ def my_account_overview(account: CustomerAccount, *, now: dt.datetime) -> MyAcco
     emessaging = getattr(account, "emessaging", None)
     prepaid, unsettled, deposits = None, [], []
     if advance_connect:
-        prepaid = advance_connect_summary(advance_connect)
-        unsettled = list(unsettled_charges(advance_connect)[:UNSETTLED_SHOWN])
         deposits = list(recent_deposits(advance_connect))
+        # The balance as kept on the row read with the account in this same request, and
+        # the last deposit from the list: `advance_connect_summary` without its two reads.
+        prepaid = AdvanceConnectSummary(
+            balance_cents=advance_connect.balance_cents,
+            unsettled_cents=advance_connect.unsettled_cents,
+            unsettled_count=advance_connect.unsettled_count,
+            last_deposit=deposits[0] if deposits else None,
+        )
+        unsettled = list(unsettled_charges(advance_connect)[:UNSETTLED_SHOWN])
     return MyAccountOverview(
         account=account,
         advance_connect=prepaid,

@@ -119,7 +119,7 @@ def test_pages_run_in_a_bounded_number_of_queries(
 def test_my_account_shows_the_newest_calls_first():
     """The calls panel lists the latest ten calls, newest first, not the oldest."""
     account = account_with_history(30)
-    calls = list(recent_prepaid_calls(account, limit=10))
+    calls = list(recent_prepaid_calls(account.advance_connect, limit=10))
     every_call = account.advance_connect.entries.filter(kind=LedgerEntry.Kind.CALL_CHARGE)
     assert [c.pk for c in calls] == [c.pk for c in every_call.order_by("-occurred_at", "-id")[:10]]
 
@@ -134,6 +134,6 @@ def test_my_account_reads_the_newest_calls_off_an_index_on_postgresql():
     account = account_with_history(300)
     with connection.cursor() as cursor:
         execute_as_owner(cursor, "ANALYZE accounts_ledgerentry")
-    plan = recent_prepaid_calls(account, limit=10).explain()
+    plan = recent_prepaid_calls(account.advance_connect, limit=10).explain()
     ordered = ("accounts_ledger_kind_latest", "accounts_ledger_recent")
     assert any(index in plan for index in ordered) and "Sort" not in plan, plan
