@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -247,15 +247,34 @@ def current_addresses(account_ids: Collection[int]) -> dict[int, MailingAddress]
     return {address.account_id: address for address in addresses}
 
 
-def account_for_holder(user: User) -> CustomerAccount | None:
-    """The holder's own account with its one-to-one services, in one query."""
-    return (
-        CustomerAccount.objects.select_related(
-            "holder", "advance_connect", "direct_bill", "emessaging"
+# What `account_for_holder(..., with_lists=True)` says an account has, so My Account reads
+# only the lists there are (most accounts have none of them).
+LISTS = {
+    "has_top_ups": TopUpEnrolment.objects.filter(terminated_at__isnull=True),
+    "has_debit_accounts": SecurusDebit.objects.all(),
+    "has_video_subscriptions": VideoSubscription.objects.filter(
+        status=VideoSubscription.Status.ACTIVE
+    ),
+    "has_video_sessions": VideoSession.objects.filter(status=VideoSession.Status.SCHEDULED),
+}
+
+
+def account_for_holder(user: User, *, with_lists: bool = False) -> CustomerAccount | None:
+    """The holder's own account with its one-to-one services, in one query; `with_lists`
+    also says whether it has any of `LISTS`."""
+    accounts = CustomerAccount.objects.select_related(
+        "holder", "advance_connect", "direct_bill", "emessaging"
+    ).filter(holder=user)
+    if with_lists:
+        accounts = accounts.annotate(
+            **{name: Exists(rows.filter(account=OuterRef("pk"))) for name, rows in LISTS.items()}
         )
-        .filter(holder=user)
-        .first()
-    )
+    return accounts.first()
+
+
+def _may_have(account: CustomerAccount, name: str) -> bool:
+    """False only when `account_for_holder(..., with_lists=True)` found none."""
+    return getattr(account, name, True)
 
 
 def future_video_sessions(account: CustomerAccount, now: dt.datetime) -> QuerySet[VideoSession]:
@@ -413,6 +432,8 @@ def recent_deposits(advance_connect: AdvanceConnect, *, limit: int = 10) -> Quer
 
 def active_top_ups(account: CustomerAccount) -> set[str]:
     """The kinds of top-up (TextPay, AutoPay) the account is enrolled in now."""
+    if not _may_have(account, "has_top_ups"):
+        return set()
     return set(account.top_ups.filter(terminated_at__isnull=True).values_list("kind", flat=True))
 
 
@@ -424,12 +445,20 @@ class VideoConnectSummary:
 
 def video_connect_summary(account: CustomerAccount, now: dt.datetime) -> VideoConnectSummary | None:
     """Active subscriptions and future sessions; None when there are neither (SPEC D3)."""
-    subscriptions = list(
-        account.video_subscriptions.filter(status=VideoSubscription.Status.ACTIVE).order_by(
-            "started_at", "id"
+    subscriptions = (
+        list(
+            account.video_subscriptions.filter(status=VideoSubscription.Status.ACTIVE).order_by(
+                "started_at", "id"
+            )
         )
+        if _may_have(account, "has_video_subscriptions")
+        else []
     )
-    sessions = list(future_video_sessions(account, now))
+    sessions = (
+        list(future_video_sessions(account, now))
+        if _may_have(account, "has_video_sessions")
+        else []
+    )
     if not subscriptions and not sessions:
         return None
     return VideoConnectSummary(subscriptions=subscriptions, upcoming_sessions=sessions)
@@ -471,7 +500,8 @@ class MyAccountOverview:
 def my_account_overview(account: CustomerAccount, *, now: dt.datetime) -> MyAccountOverview:
     """The holder's services and recent money, in a fixed number of queries at any size.
 
-    `account` should come from `account_for_holder`, which joins the one-to-one services.
+    `account` should come from `account_for_holder(..., with_lists=True)`, which joins the
+    one-to-one services and says which lists there are to read.
     """
     advance_connect = getattr(account, "advance_connect", None)
     direct_bill = getattr(account, "direct_bill", None)
@@ -495,7 +525,11 @@ def my_account_overview(account: CustomerAccount, *, now: dt.datetime) -> MyAcco
         deposits=deposits,
         top_ups=active_top_ups(account),
         direct_bill=direct_bill_summary(direct_bill) if direct_bill else None,
-        debit_accounts=list(account.debit_accounts.order_by("id")),
+        debit_accounts=(
+            list(account.debit_accounts.order_by("id"))
+            if _may_have(account, "has_debit_accounts")
+            else []
+        ),
         stamps=stamps_balance(emessaging) if emessaging else None,
         video=video_connect_summary(account, now),
         calls=recent_calls(account),

@@ -137,3 +137,30 @@ def test_my_account_reads_the_newest_calls_off_an_index_on_postgresql():
     plan = recent_prepaid_calls(account.advance_connect, limit=10).explain()
     ordered = ("accounts_ledger_kind_latest", "accounts_ledger_recent")
     assert any(index in plan for index in ordered) and "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize("rows", [10, 1000])
+def test_my_account_reads_only_the_lists_the_account_has(client, django_assert_num_queries, rows):
+    """Issue 13: for an account with AdvanceConnect alone, My Account reads the session,
+    the user, the account (with which lists it has), then its deposits, pending calls and
+    recent calls, whatever the length of its history."""
+    account = AdvanceConnectFactory().account
+    prepaid = account.advance_connect
+    now = timezone.now()
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            advance_connect=prepaid,
+            kind=LedgerEntry.Kind.DEPOSIT if n % 3 == 0 else LedgerEntry.Kind.CALL_CHARGE,
+            method=PurchaseMethod.ONLINE_CARD if n % 3 == 0 else "",
+            amount_cents=100 + n,
+            occurred_at=now - dt.timedelta(hours=n),
+            settled_at=now if n % 3 == 1 else None,
+        )
+        for n in range(rows)
+    )
+    client.force_login(account.holder)
+    client.get(reverse("accounts:my_account"))  # the sign-in's first request starts its clocks
+    with django_assert_num_queries(6):
+        response = client.get(reverse("accounts:my_account"))
+    assert response.status_code == 200
+    assert 'id="recent-calls"' in response.content.decode()
