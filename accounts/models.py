@@ -1,3 +1,4 @@
+import functools
 from typing import Any, ClassVar, NoReturn
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -130,7 +131,17 @@ def phone_national(number: PhoneNumberValue | str | None) -> str:
     """A phone number as people read it, `+15125550100` → `(512) 555-0100`: numbers are
     stored as E.164, typed and shown in US national format. One that is not a valid
     number is shown as it was stored."""
-    parsed = to_python(number or "", region="US")
+    if isinstance(number, PhoneNumberValue):
+        # Parsed from what was stored or typed, in region US like every number here.
+        number = number.raw_input or number.as_e164
+    return _national(number or "")
+
+
+# Validating and formatting a number costs more than the rest of a row on My Account,
+# and a holder's calls go to the same few numbers; the result depends on the text alone.
+@functools.lru_cache(maxsize=4096)
+def _national(text: str) -> str:
+    parsed = to_python(text, region="US")
     if not parsed:
         return ""
     return parsed.as_national if parsed.is_valid() else str(parsed)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -182,7 +182,9 @@ def unsettled_by_age(advance_connect: AdvanceConnect, at: dt.datetime) -> Unsett
 def unsettled_by_age_of(
     advance_connect_ids: Collection[int], at: dt.datetime
 ) -> dict[int, UnsettledByAge]:
-    """`unsettled_by_age` of each AdvanceConnect, in one query."""
+    """`unsettled_by_age` of each AdvanceConnect, in one query (none for no ids)."""
+    if not advance_connect_ids:
+        return {}
     since = at - dt.timedelta(hours=settings.RECENT_CALLS_HOURS)
     recent, older = Q(occurred_at__gte=since), Q(occurred_at__lt=since)
     rows = (
@@ -218,7 +220,10 @@ def stamps_balance(emessaging: EMessaging) -> int:
 
 
 def stamps_balances(emessaging_ids: Collection[int]) -> dict[int, int]:
-    """Stamps bought less stamps used or forfeited, by eMessaging account, in one query."""
+    """Stamps bought less stamps used or forfeited, by eMessaging account, in one query
+    (none for no ids)."""
+    if not emessaging_ids:
+        return {}
     rows = (
         StampEntry.objects.filter(emessaging_id__in=emessaging_ids)
         .order_by()
@@ -242,15 +247,34 @@ def current_addresses(account_ids: Collection[int]) -> dict[int, MailingAddress]
     return {address.account_id: address for address in addresses}
 
 
-def account_for_holder(user: User) -> CustomerAccount | None:
-    """The holder's own account with its one-to-one services, in one query."""
-    return (
-        CustomerAccount.objects.select_related(
-            "holder", "advance_connect", "direct_bill", "emessaging"
+# What `account_for_holder(..., with_lists=True)` says an account has, so My Account reads
+# only the lists there are (most accounts have none of them).
+LISTS = {
+    "has_top_ups": TopUpEnrolment.objects.filter(terminated_at__isnull=True),
+    "has_debit_accounts": SecurusDebit.objects.all(),
+    "has_video_subscriptions": VideoSubscription.objects.filter(
+        status=VideoSubscription.Status.ACTIVE
+    ),
+    "has_video_sessions": VideoSession.objects.filter(status=VideoSession.Status.SCHEDULED),
+}
+
+
+def account_for_holder(user: User, *, with_lists: bool = False) -> CustomerAccount | None:
+    """The holder's own account with its one-to-one services, in one query; `with_lists`
+    also says whether it has any of `LISTS`."""
+    accounts = CustomerAccount.objects.select_related(
+        "holder", "advance_connect", "direct_bill", "emessaging"
+    ).filter(holder=user)
+    if with_lists:
+        accounts = accounts.annotate(
+            **{name: Exists(rows.filter(account=OuterRef("pk"))) for name, rows in LISTS.items()}
         )
-        .filter(holder=user)
-        .first()
-    )
+    return accounts.first()
+
+
+def _may_have(account: CustomerAccount, name: str) -> bool:
+    """False only when `account_for_holder(..., with_lists=True)` found none."""
+    return getattr(account, name, True)
 
 
 def future_video_sessions(account: CustomerAccount, now: dt.datetime) -> QuerySet[VideoSession]:
@@ -299,7 +323,9 @@ def unbilled_cents(direct_bill: DirectBill) -> int:
 
 
 def unbilled_cents_of(direct_bill_ids: Collection[int]) -> dict[int, int]:
-    """`unbilled_cents` of each Direct Bill account, in one query."""
+    """`unbilled_cents` of each Direct Bill account, in one query (none for no ids)."""
+    if not direct_bill_ids:
+        return {}
     rows = (
         DirectBillCharge.objects.filter(direct_bill_id__in=direct_bill_ids, statement__isnull=True)
         .order_by()
@@ -353,23 +379,31 @@ class CallRow:
         return str(self.State(self.state).label)
 
 
-def recent_prepaid_calls(account: CustomerAccount, *, limit: int = 10) -> QuerySet[LedgerEntry]:
-    """The latest AdvanceConnect calls, newest first. Filtered on the account's
-    AdvanceConnect id (a subquery, not a join), so PostgreSQL reads them off
+def recent_prepaid_calls(
+    advance_connect: AdvanceConnect, *, limit: int = 10
+) -> QuerySet[LedgerEntry]:
+    """The latest AdvanceConnect calls, newest first. Filtered on the AdvanceConnect id
+    (not a join on the account), so PostgreSQL reads them off
     `accounts_ledger_kind_latest` and stops after `limit`; through a join it sorted the
     account's whole history (issue 13)."""
-    return LedgerEntry.objects.filter(
-        advance_connect=Subquery(AdvanceConnect.objects.filter(account=account).values("pk")[:1]),
-        kind=K.CALL_CHARGE,
-    ).order_by("-occurred_at", "-id")[:limit]
+    return LedgerEntry.objects.filter(advance_connect=advance_connect, kind=K.CALL_CHARGE).order_by(
+        "-occurred_at", "-id"
+    )[:limit]
 
 
 def recent_calls(account: CustomerAccount, *, limit: int = 10) -> list[CallRow]:
-    """The latest calls on AdvanceConnect and Direct Bill together, in two queries."""
-    prepaid = recent_prepaid_calls(account, limit=limit)
-    billed = DirectBillCharge.objects.filter(direct_bill__account=account).order_by(
-        "-occurred_at", "-id"
-    )[:limit]
+    """The latest calls on AdvanceConnect and Direct Bill together: a query for each of
+    the two services the account has (`account_for_holder` joined them)."""
+    advance_connect = getattr(account, "advance_connect", None)
+    direct_bill = getattr(account, "direct_bill", None)
+    prepaid = recent_prepaid_calls(advance_connect, limit=limit) if advance_connect else []
+    billed = (
+        DirectBillCharge.objects.filter(direct_bill=direct_bill).order_by("-occurred_at", "-id")[
+            :limit
+        ]
+        if direct_bill
+        else []
+    )
     rows = [
         CallRow(
             occurred_at=entry.occurred_at,
@@ -398,6 +432,8 @@ def recent_deposits(advance_connect: AdvanceConnect, *, limit: int = 10) -> Quer
 
 def active_top_ups(account: CustomerAccount) -> set[str]:
     """The kinds of top-up (TextPay, AutoPay) the account is enrolled in now."""
+    if not _may_have(account, "has_top_ups"):
+        return set()
     return set(account.top_ups.filter(terminated_at__isnull=True).values_list("kind", flat=True))
 
 
@@ -409,12 +445,20 @@ class VideoConnectSummary:
 
 def video_connect_summary(account: CustomerAccount, now: dt.datetime) -> VideoConnectSummary | None:
     """Active subscriptions and future sessions; None when there are neither (SPEC D3)."""
-    subscriptions = list(
-        account.video_subscriptions.filter(status=VideoSubscription.Status.ACTIVE).order_by(
-            "started_at", "id"
+    subscriptions = (
+        list(
+            account.video_subscriptions.filter(status=VideoSubscription.Status.ACTIVE).order_by(
+                "started_at", "id"
+            )
         )
+        if _may_have(account, "has_video_subscriptions")
+        else []
     )
-    sessions = list(future_video_sessions(account, now))
+    sessions = (
+        list(future_video_sessions(account, now))
+        if _may_have(account, "has_video_sessions")
+        else []
+    )
     if not subscriptions and not sessions:
         return None
     return VideoConnectSummary(subscriptions=subscriptions, upcoming_sessions=sessions)
@@ -456,16 +500,24 @@ class MyAccountOverview:
 def my_account_overview(account: CustomerAccount, *, now: dt.datetime) -> MyAccountOverview:
     """The holder's services and recent money, in a fixed number of queries at any size.
 
-    `account` should come from `account_for_holder`, which joins the one-to-one services.
+    `account` should come from `account_for_holder(..., with_lists=True)`, which joins the
+    one-to-one services and says which lists there are to read.
     """
     advance_connect = getattr(account, "advance_connect", None)
     direct_bill = getattr(account, "direct_bill", None)
     emessaging = getattr(account, "emessaging", None)
     prepaid, unsettled, deposits = None, [], []
     if advance_connect:
-        prepaid = advance_connect_summary(advance_connect)
-        unsettled = list(unsettled_charges(advance_connect)[:UNSETTLED_SHOWN])
         deposits = list(recent_deposits(advance_connect))
+        # The balance as kept on the row read with the account in this same request, and
+        # the last deposit from the list: `advance_connect_summary` without its two reads.
+        prepaid = AdvanceConnectSummary(
+            balance_cents=advance_connect.balance_cents,
+            unsettled_cents=advance_connect.unsettled_cents,
+            unsettled_count=advance_connect.unsettled_count,
+            last_deposit=deposits[0] if deposits else None,
+        )
+        unsettled = list(unsettled_charges(advance_connect)[:UNSETTLED_SHOWN])
     return MyAccountOverview(
         account=account,
         advance_connect=prepaid,
@@ -473,7 +525,11 @@ def my_account_overview(account: CustomerAccount, *, now: dt.datetime) -> MyAcco
         deposits=deposits,
         top_ups=active_top_ups(account),
         direct_bill=direct_bill_summary(direct_bill) if direct_bill else None,
-        debit_accounts=list(account.debit_accounts.order_by("id")),
+        debit_accounts=(
+            list(account.debit_accounts.order_by("id"))
+            if _may_have(account, "has_debit_accounts")
+            else []
+        ),
         stamps=stamps_balance(emessaging) if emessaging else None,
         video=video_connect_summary(account, now),
         calls=recent_calls(account),

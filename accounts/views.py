@@ -44,7 +44,7 @@ def language_switch(request):
 
 @login_required
 def my_account(request):
-    account = account_for_holder(request.user)
+    account = account_for_holder(request.user, with_lists=True)
     overview = my_account_overview(account, now=timezone.now()) if account else None
     return render(request, "accounts/my_account.html", {"overview": overview})
 

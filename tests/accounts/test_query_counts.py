@@ -119,7 +119,7 @@ def test_pages_run_in_a_bounded_number_of_queries(
 def test_my_account_shows_the_newest_calls_first():
     """The calls panel lists the latest ten calls, newest first, not the oldest."""
     account = account_with_history(30)
-    calls = list(recent_prepaid_calls(account, limit=10))
+    calls = list(recent_prepaid_calls(account.advance_connect, limit=10))
     every_call = account.advance_connect.entries.filter(kind=LedgerEntry.Kind.CALL_CHARGE)
     assert [c.pk for c in calls] == [c.pk for c in every_call.order_by("-occurred_at", "-id")[:10]]
 
@@ -134,6 +134,33 @@ def test_my_account_reads_the_newest_calls_off_an_index_on_postgresql():
     account = account_with_history(300)
     with connection.cursor() as cursor:
         execute_as_owner(cursor, "ANALYZE accounts_ledgerentry")
-    plan = recent_prepaid_calls(account, limit=10).explain()
+    plan = recent_prepaid_calls(account.advance_connect, limit=10).explain()
     ordered = ("accounts_ledger_kind_latest", "accounts_ledger_recent")
     assert any(index in plan for index in ordered) and "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize("rows", [10, 1000])
+def test_my_account_reads_only_the_lists_the_account_has(client, django_assert_num_queries, rows):
+    """Issue 13: for an account with AdvanceConnect alone, My Account reads the session,
+    the user, the account (with which lists it has), then its deposits, pending calls and
+    recent calls, whatever the length of its history."""
+    account = AdvanceConnectFactory().account
+    prepaid = account.advance_connect
+    now = timezone.now()
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            advance_connect=prepaid,
+            kind=LedgerEntry.Kind.DEPOSIT if n % 3 == 0 else LedgerEntry.Kind.CALL_CHARGE,
+            method=PurchaseMethod.ONLINE_CARD if n % 3 == 0 else "",
+            amount_cents=100 + n,
+            occurred_at=now - dt.timedelta(hours=n),
+            settled_at=now if n % 3 == 1 else None,
+        )
+        for n in range(rows)
+    )
+    client.force_login(account.holder)
+    client.get(reverse("accounts:my_account"))  # the sign-in's first request starts its clocks
+    with django_assert_num_queries(6):
+        response = client.get(reverse("accounts:my_account"))
+    assert response.status_code == 200
+    assert 'id="recent-calls"' in response.content.decode()
