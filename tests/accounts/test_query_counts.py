@@ -40,11 +40,8 @@ MAX_QUERIES = {
 }
 
 
-def account_with_history(rows):
-    """An account with every service and `rows` rows of each kind of history."""
-    now = timezone.now()
-    prepaid = AdvanceConnectFactory()
-    account = prepaid.account
+def ledger_history(prepaid, rows, now):
+    """`rows` ledger rows: a deposit by card every third, calls, some of them settled."""
     LedgerEntry.objects.bulk_create(
         LedgerEntry(
             advance_connect=prepaid,
@@ -56,6 +53,14 @@ def account_with_history(rows):
         )
         for n in range(rows)
     )
+
+
+def account_with_history(rows):
+    """An account with every service and `rows` rows of each kind of history."""
+    now = timezone.now()
+    prepaid = AdvanceConnectFactory()
+    account = prepaid.account
+    ledger_history(prepaid, rows, now)
     direct_bill = DirectBillFactory(account=account)
     statement = DirectBillStatementFactory(direct_bill=direct_bill)
     DirectBillCharge.objects.bulk_create(
@@ -147,17 +152,7 @@ def test_my_account_reads_only_the_lists_the_account_has(client, django_assert_n
     account = AdvanceConnectFactory().account
     prepaid = account.advance_connect
     now = timezone.now()
-    LedgerEntry.objects.bulk_create(
-        LedgerEntry(
-            advance_connect=prepaid,
-            kind=LedgerEntry.Kind.DEPOSIT if n % 3 == 0 else LedgerEntry.Kind.CALL_CHARGE,
-            method=PurchaseMethod.ONLINE_CARD if n % 3 == 0 else "",
-            amount_cents=100 + n,
-            occurred_at=now - dt.timedelta(hours=n),
-            settled_at=now if n % 3 == 1 else None,
-        )
-        for n in range(rows)
-    )
+    ledger_history(prepaid, rows, now)
     client.force_login(account.holder)
     client.get(reverse("accounts:my_account"))  # the sign-in's first request starts its clocks
     with django_assert_num_queries(6):
