@@ -160,9 +160,6 @@ PORTAL_NAME = env("PORTAL_NAME", default="Account portal")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Account portal <no-reply@portal.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- inactivity notices (rule N3): links in emails sent by background tasks ---
-PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000")
-
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -313,9 +310,6 @@ UNCLAIMED_PROPERTY_HOLDER = {
 # this many days after they were first held (3 years: the usual dormancy of a refund due).
 HELD_FUNDS_DISPOSITION_DAYS = env.int("HELD_FUNDS_DISPOSITION_DAYS", default=3 * 365)
 HELD_FUNDS_NEARING_DAYS = env.int("HELD_FUNDS_NEARING_DAYS", default=120)
-
-# --- staff see the admin's times in the business time zone ---
-MIDDLEWARE += ["portal.middleware.AdminBusinessTimeZoneMiddleware"]
 
 # --- erasure (rule B7): personal data goes once the money no longer needs it ---
 # Master keys that wrap each holder's data keys, "key-id:secret" pairs, current first (the
