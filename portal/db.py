@@ -80,7 +80,6 @@ def bulk_insert(objs: Sequence[M]) -> list[M]:
     thousands of rows per batch, and binding them into an INSERT on the client cost more
     than the database's work. COPY fires the same triggers and checks the same
     constraints as INSERT."""
-
     connection = connections[DEFAULT_DB_ALIAS]
     objs = list(objs)
     if not objs:
@@ -127,7 +126,8 @@ def bulk_insert(objs: Sequence[M]) -> list[M]:
 
 
 # Django's own fields whose preparation for PostgreSQL leaves a value of this exact type as
-# it is (a naive datetime is not: Django warns and makes it aware).
+# it is (a naive datetime is not: Django warns and makes it aware). A foreign key goes by
+# the field it points to.
 _AS_IS_TYPES = {
     "AutoField": int,
     "BigAutoField": int,
@@ -137,7 +137,6 @@ _AS_IS_TYPES = {
     "DateField": dt.date,
     "DateTimeField": dt.datetime,
     "EmailField": str,
-    "ForeignKey": int,
     "IntegerField": int,
     "PositiveIntegerField": int,
     "PositiveSmallIntegerField": int,
