@@ -162,3 +162,13 @@ def test_a_few_rows_go_in_by_one_insert(monkeypatch):
         made = bulk_insert([_refund(closure) for closure in closures])
     assert [query["sql"].split(" ")[0] for query in queries.captured_queries] == ["INSERT"]
     assert Refund.objects.filter(pk__in=[refund.pk for refund in made]).count() == 2
+
+
+def test_text_that_means_something_to_copy_is_stored_as_typed():
+    """A holder may type a tab, a line break, a backslash or COPY's own NULL marker into
+    a name or an address: COPY stores each as typed, as an INSERT would."""
+    closure = ClosureFactory()
+    typed = "Ann\tO'Brien\nde \\N la Cruz \\ \\t"
+    [refund] = bulk_insert([_refund(closure, payee_name=typed, address_line2="\\N")])
+    stored = Refund.objects.get(pk=refund.pk)
+    assert (stored.payee_name, stored.address_line2) == (typed, "\\N")
