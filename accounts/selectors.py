@@ -272,9 +272,14 @@ def account_for_holder(user: User, *, with_lists: bool = False) -> CustomerAccou
     return accounts.first()
 
 
-def _may_have(account: CustomerAccount, name: str) -> bool:
-    """False only when `account_for_holder(..., with_lists=True)` found none."""
-    return getattr(account, name, True)
+def may_have(account: CustomerAccount, name: str) -> bool:
+    """False only when the account was read knowing it has no `name`: one of `LISTS`
+    that `account_for_holder(..., with_lists=True)` found empty, or a one-to-one service
+    ("advance_connect", ...) it joined and found missing."""
+    if name in LISTS:
+        return getattr(account, name, True)
+    service = CustomerAccount._meta.get_field(name)
+    return not service.is_cached(account) or service.get_cached_value(account) is not None
 
 
 def future_video_sessions(account: CustomerAccount, now: dt.datetime) -> QuerySet[VideoSession]:
@@ -432,7 +437,7 @@ def recent_deposits(advance_connect: AdvanceConnect, *, limit: int = 10) -> Quer
 
 def active_top_ups(account: CustomerAccount) -> set[str]:
     """The kinds of top-up (TextPay, AutoPay) the account is enrolled in now."""
-    if not _may_have(account, "has_top_ups"):
+    if not may_have(account, "has_top_ups"):
         return set()
     return set(account.top_ups.filter(terminated_at__isnull=True).values_list("kind", flat=True))
 
@@ -451,13 +456,11 @@ def video_connect_summary(account: CustomerAccount, now: dt.datetime) -> VideoCo
                 "started_at", "id"
             )
         )
-        if _may_have(account, "has_video_subscriptions")
+        if may_have(account, "has_video_subscriptions")
         else []
     )
     sessions = (
-        list(future_video_sessions(account, now))
-        if _may_have(account, "has_video_sessions")
-        else []
+        list(future_video_sessions(account, now)) if may_have(account, "has_video_sessions") else []
     )
     if not subscriptions and not sessions:
         return None
@@ -527,7 +530,7 @@ def my_account_overview(account: CustomerAccount, *, now: dt.datetime) -> MyAcco
         direct_bill=direct_bill_summary(direct_bill) if direct_bill else None,
         debit_accounts=(
             list(account.debit_accounts.order_by("id"))
-            if _may_have(account, "has_debit_accounts")
+            if may_have(account, "has_debit_accounts")
             else []
         ),
         stamps=stamps_balance(emessaging) if emessaging else None,

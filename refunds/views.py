@@ -38,7 +38,7 @@ class _Context:
     """Everything a step needs: the account, the plan as of now, the flow state."""
 
     def __init__(self, request):
-        self.account = account_for_holder(request.user)
+        self.account = account_for_holder(request.user, with_lists=True)
         if self.account is None or not self.account.is_open:
             raise Http404(_("There is no open account to delete."))
         self.now = timezone.now()

@@ -32,6 +32,7 @@ from accounts.selectors import (
     current_address,
     current_addresses,
     future_video_sessions_of,
+    may_have,
     stamps_balances,
     unbilled_cents_of,
     unsettled_by_age_of,
@@ -157,10 +158,14 @@ def closure_plans(
     accounts: Sequence[CustomerAccount], *, at: dt.datetime
 ) -> dict[int, ClosurePlan]:
     """`closure_plan` of each account, by account id, read in a fixed number of queries
-    however many accounts there are."""
-    ids = [account.pk for account in accounts]
+    however many accounts there are, and none for a service no account has: accounts read
+    by `account_for_holder(..., with_lists=True)` say which they have (see `may_have`)."""
+
+    def having(service: str) -> list[int]:
+        return [account.pk for account in accounts if may_have(account, service)]
+
     plans = {account.pk: ClosurePlan(account=account, at=at) for account in accounts}
-    prepaid = advance_connect_summaries(ids)
+    prepaid = advance_connect_summaries(having("advance_connect"))
     ages = unsettled_by_age_of([pk for pk, kept in prepaid.values() if kept.unsettled_count], at)
     for account_id, (advance_connect_id, summary) in prepaid.items():
         plan = plans[account_id]
@@ -182,13 +187,15 @@ def closure_plans(
             plan.refund = refund_plan_for(
                 last_deposit=summary.last_deposit, amount_cents=remaining, at=at
             )
-    top_ups = TopUpEnrolment.objects.filter(account_id__in=ids, terminated_at__isnull=True)
+    top_ups = TopUpEnrolment.objects.filter(
+        account_id__in=having("has_top_ups"), terminated_at__isnull=True
+    )
     for top_up in top_ups.order_by("account_id", "kind"):
         plans[top_up.account_id].top_ups.append(top_up)
     direct_bills = dict(
-        DirectBill.objects.filter(account_id__in=ids, closed_at__isnull=True).values_list(
-            "account_id", "pk"
-        )
+        DirectBill.objects.filter(
+            account_id__in=having("direct_bill"), closed_at__isnull=True
+        ).values_list("account_id", "pk")
     )
     unbilled = unbilled_cents_of(list(direct_bills.values()))
     today = business_date(at)
@@ -199,18 +206,25 @@ def closure_plans(
         # rule E5: held 7 to 10 calendar days so unbilled calls and charges clear.
         plan.direct_bill_hold_from = add_calendar_days(today, settings.DIRECT_BILL_HOLD_FROM_DAYS)
         plan.direct_bill_hold_until = add_calendar_days(today, settings.DIRECT_BILL_HOLD_UNTIL_DAYS)
-    debits = SecurusDebit.objects.filter(account_id__in=ids, balance_cents__gt=0)
+    debits = SecurusDebit.objects.filter(
+        account_id__in=having("has_debit_accounts"), balance_cents__gt=0
+    )
     for debit in debits.order_by("account_id", "id"):
         plans[debit.account_id].debit_accounts.append(debit)
-    emessaging = dict(EMessaging.objects.filter(account_id__in=ids).values_list("account_id", "pk"))
+    emessaging = dict(
+        EMessaging.objects.filter(account_id__in=having("emessaging")).values_list(
+            "account_id", "pk"
+        )
+    )
     stamps = stamps_balances(list(emessaging.values()))
     for account_id, emessaging_id in emessaging.items():
         plans[account_id].emessaging_id = emessaging_id
         plans[account_id].stamps = stamps[emessaging_id]
-    for session in future_video_sessions_of(ids, at):
+    for session in future_video_sessions_of(having("has_video_sessions"), at):
         plans[session.account_id].future_sessions.append(session)
     subscriptions = VideoSubscription.objects.filter(
-        account_id__in=ids, status=VideoSubscription.Status.ACTIVE
+        account_id__in=having("has_video_subscriptions"),
+        status=VideoSubscription.Status.ACTIVE,
     )
     for subscription in subscriptions.order_by("account_id", "id"):
         plans[subscription.account_id].active_subscriptions.append(subscription)

@@ -303,6 +303,21 @@ def test_each_step_runs_in_a_bounded_number_of_queries(
         assert client.get(url(step)).status_code == 200
 
 
+def test_review_reads_only_the_services_the_account_has(
+    client, card_holder, django_assert_num_queries
+):
+    """Issue 13: D1 for an account with AdvanceConnect alone reads the session, the user,
+    the account (with its one-to-one services and which lists it has), the AdvanceConnect
+    summary and last deposit, the unsettled calls by age and the address: nothing for the
+    services it lacks, however many there could be."""
+    signed_in(client, card_holder)
+    client.get(url("review"))
+    with django_assert_num_queries(7):
+        response = client.get(url("review"))
+    assert response.status_code == 200
+    assert "$3.15" in response.content.decode()
+
+
 # --- after closing, the portal keeps helping; every holder's situation in plain words ---
 
 
