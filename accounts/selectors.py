@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.fields.reverse_related import OneToOneRel
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -279,6 +280,7 @@ def may_have(account: CustomerAccount, name: str) -> bool:
     if name in LISTS:
         return getattr(account, name, True)
     service = CustomerAccount._meta.get_field(name)
+    assert isinstance(service, OneToOneRel), name
     return not service.is_cached(account) or service.get_cached_value(account) is not None
 
 
