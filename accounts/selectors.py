@@ -70,7 +70,9 @@ def advance_connect_summaries(
     account_ids: Collection[int],
 ) -> dict[int, tuple[int, AdvanceConnectSummary]]:
     """By account id: its AdvanceConnect's id and summary, as `advance_connect_summary`
-    gives them, for any number of accounts in two queries."""
+    gives them, for any number of accounts in two queries (none for no ids)."""
+    if not account_ids:
+        return {}
     last_deposit = (
         LedgerEntry.objects.filter(advance_connect=OuterRef("pk"), kind=K.DEPOSIT)
         .order_by("-occurred_at", "-id")

@@ -187,16 +187,14 @@ def closure_plans(
             plan.refund = refund_plan_for(
                 last_deposit=summary.last_deposit, amount_cents=remaining, at=at
             )
-    top_ups = TopUpEnrolment.objects.filter(
-        account_id__in=having("has_top_ups"), terminated_at__isnull=True
-    )
-    for top_up in top_ups.order_by("account_id", "kind"):
-        plans[top_up.account_id].top_ups.append(top_up)
-    direct_bills = dict(
-        DirectBill.objects.filter(
-            account_id__in=having("direct_bill"), closed_at__isnull=True
-        ).values_list("account_id", "pk")
-    )
+    if ids := having("has_top_ups"):
+        top_ups = TopUpEnrolment.objects.filter(account_id__in=ids, terminated_at__isnull=True)
+        for top_up in top_ups.order_by("account_id", "kind"):
+            plans[top_up.account_id].top_ups.append(top_up)
+    direct_bills = {}
+    if ids := having("direct_bill"):
+        open_bills = DirectBill.objects.filter(account_id__in=ids, closed_at__isnull=True)
+        direct_bills = dict(open_bills.values_list("account_id", "pk"))
     unbilled = unbilled_cents_of(list(direct_bills.values()))
     today = business_date(at)
     for account_id, direct_bill_id in direct_bills.items():
@@ -206,28 +204,28 @@ def closure_plans(
         # rule E5: held 7 to 10 calendar days so unbilled calls and charges clear.
         plan.direct_bill_hold_from = add_calendar_days(today, settings.DIRECT_BILL_HOLD_FROM_DAYS)
         plan.direct_bill_hold_until = add_calendar_days(today, settings.DIRECT_BILL_HOLD_UNTIL_DAYS)
-    debits = SecurusDebit.objects.filter(
-        account_id__in=having("has_debit_accounts"), balance_cents__gt=0
-    )
-    for debit in debits.order_by("account_id", "id"):
-        plans[debit.account_id].debit_accounts.append(debit)
-    emessaging = dict(
-        EMessaging.objects.filter(account_id__in=having("emessaging")).values_list(
-            "account_id", "pk"
+    if ids := having("has_debit_accounts"):
+        debits = SecurusDebit.objects.filter(account_id__in=ids, balance_cents__gt=0)
+        for debit in debits.order_by("account_id", "id"):
+            plans[debit.account_id].debit_accounts.append(debit)
+    emessaging = {}
+    if ids := having("emessaging"):
+        emessaging = dict(
+            EMessaging.objects.filter(account_id__in=ids).values_list("account_id", "pk")
         )
-    )
     stamps = stamps_balances(list(emessaging.values()))
     for account_id, emessaging_id in emessaging.items():
         plans[account_id].emessaging_id = emessaging_id
         plans[account_id].stamps = stamps[emessaging_id]
-    for session in future_video_sessions_of(having("has_video_sessions"), at):
-        plans[session.account_id].future_sessions.append(session)
-    subscriptions = VideoSubscription.objects.filter(
-        account_id__in=having("has_video_subscriptions"),
-        status=VideoSubscription.Status.ACTIVE,
-    )
-    for subscription in subscriptions.order_by("account_id", "id"):
-        plans[subscription.account_id].active_subscriptions.append(subscription)
+    if ids := having("has_video_sessions"):
+        for session in future_video_sessions_of(ids, at):
+            plans[session.account_id].future_sessions.append(session)
+    if ids := having("has_video_subscriptions"):
+        subscriptions = VideoSubscription.objects.filter(
+            account_id__in=ids, status=VideoSubscription.Status.ACTIVE
+        )
+        for subscription in subscriptions.order_by("account_id", "id"):
+            plans[subscription.account_id].active_subscriptions.append(subscription)
     return plans
 
 
