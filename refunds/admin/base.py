@@ -3,9 +3,11 @@
 import datetime as dt
 import json
 from collections.abc import Sequence
+from urllib.parse import quote as url_quote
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
@@ -15,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import gettext as _
 from localflavor.us.us_states import STATE_CHOICES
 
@@ -105,14 +108,48 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
-class FoundRowsChangeList(ChangeList):
-    """Django's list; a search that fits on one page is shown from the ids the paginator
-    already found (Django would run the search again)."""
+# What `reverse` leaves unquoted in a path (RFC 3986 `pchar`).
+URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
+# Stands for a row's id in the change URL reversed once per page.
+ROW_ID = "__row_id__"
+
+
+class BackOfficeChangeList(ChangeList):
+    """Django's list, with two savings:
+
+    - a search that fits on one page is shown from the ids the paginator already found
+      (Django would run the search again);
+    - each row's link to its record is written from one URL reversed per page. Django
+      reverses it for every row and, on a filtered list, then parses the filters and
+      resolves that URL again to carry the filters along: about 0.1 ms a row."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The filters are already on each row's link (url_for_result): Django's
+        # add_preserved_filters, run for every row, finds none left to add.
+        self.row_link_filters = self.preserved_filters
+        self.preserved_filters = ""
 
     def get_results(self, request):
         super().get_results(request)
         if not self.multi_page and isinstance(self.paginator.object_list, FoundRows):
             self.result_list = self.paginator.object_list[:]
+
+    @cached_property
+    def _row_url(self) -> tuple[str, str]:
+        url = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            args=[ROW_ID],
+            current_app=self.model_admin.admin_site.name,
+        )
+        before, _, after = url.rpartition(ROW_ID)
+        return before, f"{after}?{self.row_link_filters}" if self.row_link_filters else after
+
+    def url_for_result(self, result):
+        """Django's URL (the id quoted as `reverse` quotes it) with the list's filters."""
+        before, after = self._row_url
+        row_id = url_quote(str(quote(getattr(result, self.pk_attname))), safe=URL_SAFE)
+        return before + row_id + after
 
 
 # Rows on a list page. Each row costs the admin about as much as a page's queries at ten
@@ -132,7 +169,7 @@ class ReadOnlyAdmin(CheckedSelectionMixin):
     list_per_page = LIST_PER_PAGE
 
     def get_changelist(self, request, **kwargs):
-        return FoundRowsChangeList
+        return BackOfficeChangeList
 
     def has_add_permission(self, request, obj=None):
         return False

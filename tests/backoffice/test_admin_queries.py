@@ -6,8 +6,11 @@ import datetime as dt
 import pytest
 from django.contrib import admin
 from django.contrib.admin import ModelAdmin
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.views.main import ChangeList
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.models import DirectBillStatement
 from portal.business_calendar import business_date
@@ -103,3 +106,24 @@ def test_each_rows_checkbox_is_the_one_django_renders():
     ours = model_admin.action_checkbox(refund)
     assert ours == ModelAdmin.action_checkbox(model_admin, refund)
     assert f'value="{refund.pk}"' in ours and str(refund) in ours
+
+
+@pytest.mark.parametrize("query", [{}, {"method__exact": "check", "o": "-4"}])
+def test_each_rows_link_is_the_one_django_writes(signed_in, query):
+    """Each row's link is written from one URL per page: the same link as Django's, with
+    the list's filters carried along to come back to the same list."""
+    refunds_in_bulk(3)
+    page = signed_in(REFUND_OPERATIONS).get(reverse("admin:refunds_refund_changelist"), query)
+    cl = page.context["cl"]
+    html = page.content.decode()
+    for refund in cl.result_list:
+        djangos = add_preserved_filters(
+            {
+                "preserved_filters": cl.model_admin.get_preserved_filters(page.wsgi_request),
+                "opts": cl.opts,
+            },
+            ChangeList.url_for_result(cl, refund),
+        )
+        assert cl.url_for_result(refund) == djangos
+        assert f'<a href="{escape(djangos)}">' in html
+    assert ("_changelist_filters=method__exact" in html) == bool(query)
