@@ -173,6 +173,17 @@ class RefundAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin):
         "needs_review",
     ]
     list_select_related = ["closure__account"]
+    list_only = [
+        "closure__reference",
+        "closure__account__service_state",
+        "method",
+        "status",
+        "amount_cents",
+        "due_date",
+        "check_number",
+        "payee_name",
+        "needs_review",
+    ]
     list_filter = [
         "status",
         "method",
@@ -543,6 +554,20 @@ class ClosureAdmin(IndexedSearch, ResendInHolderLanguage, ReadOnlyAdmin):
         "hold",
     ]
     list_select_related = ["account__holder"]
+    list_only = [
+        "reference",
+        "account__number",
+        "account__holder__first_name",
+        "account__holder__last_name",
+        "account__holder__email",
+        "account__holder__language",
+        "reason",
+        "closed_at",
+        "refund_cents",
+        "direct_bill_outcome",
+        "direct_bill_hold_from",
+        "direct_bill_hold_until",
+    ]
     list_filter = [
         "reason",
         "direct_bill_outcome",

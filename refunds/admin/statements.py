@@ -80,6 +80,17 @@ class DirectBillStatementAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin
         "closure",
     ]
     list_select_related = ["direct_bill__account__holder"]
+    list_only = [
+        "is_final",
+        "statement_date",
+        "due_date",
+        "amount_cents",
+        "status",
+        "direct_bill__account__number",
+        "direct_bill__account__holder__first_name",
+        "direct_bill__account__holder__last_name",
+        "direct_bill__account__holder__email",
+    ]
     list_filter = [
         "is_final",
         "status",
