@@ -67,11 +67,12 @@ class ChargeInline(ReadOnlyTabularInline):
 
 @admin.register(DirectBillStatement)
 class DirectBillStatementAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin):
+    # The date links to the statement: its name ("Final statement 2024-05-03") said again
+    # what the date and final columns say.
     list_display = [
-        "__str__",
+        "statement_date",
         "account",
         "holder",
-        "statement_date",
         "due_date",
         "amount",
         "paid",
