@@ -172,6 +172,9 @@ class ReadOnlyAdmin(CheckedSelectionMixin):
     show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
     list_per_page = LIST_PER_PAGE
+    # The site's dash, set here: Django looks for it on the admin first, for every cell of
+    # a list, and without it on the admin catches an AttributeError each time.
+    empty_value_display = admin.AdminSite.empty_value_display
     # The fields the list's columns read (`QuerySet.only`), paths through
     # `list_select_related` included; empty: every column of every table joined.
     list_only: Sequence[str] = ()
