@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 from urllib.parse import quote as url_quote
 
 from django.contrib import admin, messages
@@ -18,6 +19,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from localflavor.us.us_states import STATE_CHOICES
 
@@ -222,14 +224,30 @@ class ReadOnlyStackedInline(ReadOnlyInline, admin.StackedInline):
 STATE_NAMES = dict(STATE_CHOICES)
 
 
+@lru_cache
+def _state_names(language: str | None) -> dict[str, str]:
+    return {code: str(name) for code, name in STATE_NAMES.items()}
+
+
+def state_names() -> dict[str, str]:
+    """`STATE_NAMES` in the active language, translated once."""
+    return _state_names(get_language())
+
+
 def state_name(code: str) -> str:
     """A US state's name for a list column, from a code (`TX` -> Texas)."""
-    return str(STATE_NAMES.get(code, code))
+    return state_names().get(code, code)
+
+
+# Stands for a state's code in the one query string the state filter makes.
+STATE_CODE = "__state__"
 
 
 class StateListFilter(admin.ChoicesFieldListFilter):
     """A filter by US state, its choices read once (`STATE_NAMES`), not sorted again for
-    every list page as the field's own choices are."""
+    every list page as the field's own choices are. Its sixty links differ only in the
+    state's code: one query string is made and the code put in (Django makes each from
+    all of the list's parameters)."""
 
     def choices(self, changelist):
         yield {
@@ -239,12 +257,15 @@ class StateListFilter(admin.ChoicesFieldListFilter):
             ),
             "display": _("All"),
         }
-        for code, name in STATE_NAMES.items():
+        each = changelist.get_query_string(
+            {self.lookup_kwarg: STATE_CODE}, [self.lookup_kwarg_isnull]
+        )
+        # The parameter itself: in another parameter's value "=" would be quoted.
+        before, _code, after = each.partition(f"{self.lookup_kwarg}={STATE_CODE}")
+        for code, name in state_names().items():
             yield {
                 "selected": self.lookup_val is not None and code in self.lookup_val,
-                "query_string": changelist.get_query_string(
-                    {self.lookup_kwarg: code}, [self.lookup_kwarg_isnull]
-                ),
+                "query_string": f"{before}{self.lookup_kwarg}={code}{after}",
                 "display": name,
             }
 

@@ -14,7 +14,7 @@ from django.utils.html import escape
 
 from accounts.models import DirectBillStatement
 from portal.business_calendar import business_date
-from refunds.admin.base import LIST_PER_PAGE
+from refunds.admin.base import LIST_PER_PAGE, STATE_CODE, STATE_NAMES, StateListFilter
 from refunds.models import Refund
 from refunds.roles import AUDITOR, REFUND_OPERATIONS
 from tests.factories import DirectBillFactory
@@ -127,3 +127,24 @@ def test_each_rows_link_is_the_one_django_writes(signed_in, query):
         assert cl.url_for_result(refund) == djangos
         assert f'<a href="{escape(djangos)}">' in html
     assert ("_changelist_filters=method__exact" in html) == bool(query)
+
+
+def test_the_state_filters_links_are_the_ones_django_makes(signed_in):
+    """The state filter makes one query string and puts each state's code in: the same
+    links as Django's, whatever else the list's address holds."""
+    refunds_in_bulk(1)
+    query = {
+        "method__exact": "check",
+        "closure__account__service_state__exact": "TX",
+        "q": f"a=b&{STATE_CODE} closure__account__service_state__exact={STATE_CODE}",
+        "o": "-4",
+    }
+    page = signed_in(REFUND_OPERATIONS).get(reverse("admin:refunds_refund_changelist"), query)
+    cl = page.context["cl"]
+    spec = next(spec for spec in cl.filter_specs if isinstance(spec, StateListFilter))
+    choices = list(spec.choices(cl))[1:]
+    assert [choice["query_string"] for choice in choices] == [
+        cl.get_query_string({spec.lookup_kwarg: code}, [spec.lookup_kwarg_isnull])
+        for code in STATE_NAMES
+    ]
+    assert [choice["display"] for choice in choices if choice["selected"]] == ["Texas"]
