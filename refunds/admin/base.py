@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import quote as url_quote
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import quote
@@ -15,7 +16,7 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.http import RFC3986_SUBDELIMS
@@ -270,8 +271,22 @@ class StateListFilter(admin.ChoicesFieldListFilter):
             }
 
 
+@lru_cache(maxsize=128)
+def _around_id(url_name: str, urlconf: str, script_prefix: str) -> tuple[str, str]:
+    before, _, after = reverse(url_name, args=[ROW_ID], urlconf=urlconf).rpartition(ROW_ID)
+    return before, after
+
+
+def change_url(url_name: str, pk) -> str:
+    """`reverse(url_name, args=[pk])` for a record's page: reversed once per page name
+    (URLconf and script prefix), since only the id differs from one record to the next."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    before, after = _around_id(url_name, urlconf, get_script_prefix())
+    return before + url_quote(str(pk), safe=URL_SAFE) + after
+
+
 def link(url_name, pk, text=""):
-    return format_html('<a href="{}">{}</a>', reverse(url_name, args=[pk]), text or f"#{pk}")
+    return format_html('<a href="{}">{}</a>', change_url(url_name, pk), text or f"#{pk}")
 
 
 def _cell(value):

@@ -8,13 +8,19 @@ from django.contrib import admin
 from django.contrib.admin import ModelAdmin
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import ChangeList
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse, set_script_prefix
 from django.utils import timezone
 from django.utils.html import escape
 
 from accounts.models import DirectBillStatement
 from portal.business_calendar import business_date
-from refunds.admin.base import LIST_PER_PAGE, STATE_CODE, STATE_NAMES, StateListFilter
+from refunds.admin.base import (
+    LIST_PER_PAGE,
+    STATE_CODE,
+    STATE_NAMES,
+    StateListFilter,
+    change_url,
+)
 from refunds.models import Refund
 from refunds.roles import AUDITOR, REFUND_OPERATIONS
 from tests.factories import DirectBillFactory
@@ -148,3 +154,18 @@ def test_the_state_filters_links_are_the_ones_django_makes(signed_in):
         for code in STATE_NAMES
     ]
     assert [choice["display"] for choice in choices if choice["selected"]] == ["Texas"]
+
+
+@pytest.mark.parametrize("prefix", ["/", "/back office/"])
+@pytest.mark.parametrize(
+    "url_name", ["admin:refunds_closure_change", "admin:accounts_directbillstatement_change"]
+)
+def test_a_link_to_a_record_is_the_url_django_reverses(url_name, prefix):
+    """A column's link to another record is reversed once per page name, the id put in."""
+    old_prefix = get_script_prefix()
+    set_script_prefix(prefix)
+    try:
+        for pk in (7, 123456789):
+            assert change_url(url_name, pk) == reverse(url_name, args=[pk])
+    finally:
+        set_script_prefix(old_prefix)
