@@ -227,6 +227,7 @@ STATE_NAMES = dict(STATE_CHOICES)
 
 @lru_cache
 def _state_names(language: str | None) -> dict[str, str]:
+    """The names in `language`, the active one (read by `str`; here the cache's key)."""
     return {code: str(name) for code, name in STATE_NAMES.items()}
 
 
@@ -273,6 +274,8 @@ class StateListFilter(admin.ChoicesFieldListFilter):
 
 @lru_cache(maxsize=128)
 def _around_id(url_name: str, urlconf: str, script_prefix: str) -> tuple[str, str]:
+    """The URL before and after the id; `reverse` reads the script prefix itself (here
+    the cache's key)."""
     before, _, after = reverse(url_name, args=[ROW_ID], urlconf=urlconf).rpartition(ROW_ID)
     return before, after
 

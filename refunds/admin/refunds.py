@@ -267,7 +267,8 @@ class RefundAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin):
     def attention(self, refund):
         """Overdue and needs staff review in one column, in words, only where true: the
         rows to act on stand out, and the two icon columns cost the list more than any
-        other (each icon a static file's URL). The sidebar filters list either."""
+        other (each icon a static file's URL). The Overdue and Needs staff review filters
+        list either."""
         flags = []
         if self.overdue(refund):
             flags.append("overdue")
