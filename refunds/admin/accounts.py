@@ -264,6 +264,17 @@ class CustomerAccountAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin):
         "last_activity_at",
     ]
     list_select_related = ["holder", "closure"]
+    list_only = [
+        "number",
+        "holder__first_name",
+        "holder__last_name",
+        "holder__email",
+        "holder__language",
+        "status",
+        "service_state",
+        "closure__reference",
+        "last_activity_at",
+    ]
     list_filter = ["status", ("service_state", StateListFilter)]
     search_paths = SearchPaths(
         references=["closure__reference"],

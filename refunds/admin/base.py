@@ -3,18 +3,24 @@
 import datetime as dt
 import json
 from collections.abc import Sequence
+from functools import lru_cache
+from urllib.parse import quote as url_quote
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from localflavor.us.us_states import STATE_CHOICES
 
@@ -111,14 +117,53 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
-class FoundRowsChangeList(ChangeList):
-    """Django's list; a search that fits on one page is shown from the ids the paginator
-    already found (Django would run the search again)."""
+# What `reverse` leaves unquoted in a path (RFC 3986 `pchar`).
+URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
+# Stands for a row's id in the change URL reversed once per page.
+ROW_ID = "__row_id__"
+
+
+class BackOfficeChangeList(ChangeList):
+    """Django's list, with three savings:
+
+    - the page's rows are read with only the fields its columns show;
+    - a search that fits on one page is shown from the ids the paginator already found
+      (Django would run the search again);
+    - each row's link to its record is written from one URL reversed per page. Django
+      reverses it for every row and, on a filtered list, then parses the filters and
+      resolves that URL again to carry the filters along: about 0.1 ms a row."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The filters are already on each row's link (url_for_result): Django's
+        # add_preserved_filters, run for every row, finds none left to add.
+        self.row_link_filters = self.preserved_filters
+        self.preserved_filters = ""
 
     def get_results(self, request):
+        # Only what the columns show (ReadOnlyAdmin.list_only): a refund's row joined with
+        # its closure and account had some sixty columns, a dozen of them dates and times.
+        if only := getattr(self.model_admin, "list_only", ()):
+            self.queryset = self.queryset.only(*only)
         super().get_results(request)
         if not self.multi_page and isinstance(self.paginator.object_list, FoundRows):
             self.result_list = self.paginator.object_list[:]
+
+    @cached_property
+    def _row_url(self) -> tuple[str, str]:
+        url = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            args=[ROW_ID],
+            current_app=self.model_admin.admin_site.name,
+        )
+        before, _, after = url.rpartition(ROW_ID)
+        return before, f"{after}?{self.row_link_filters}" if self.row_link_filters else after
+
+    def url_for_result(self, result):
+        """Django's URL (the id quoted as `reverse` quotes it) with the list's filters."""
+        before, after = self._row_url
+        row_id = url_quote(str(quote(getattr(result, self.pk_attname))), safe=URL_SAFE)
+        return before + row_id + after
 
 
 # Rows on a list page. Each row costs the admin about as much as a page's queries at ten
@@ -136,9 +181,15 @@ class ReadOnlyAdmin(CheckedSelectionMixin):
     show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
     list_per_page = LIST_PER_PAGE
+    # The site's dash, set here: Django looks for it on the admin first, for every cell of
+    # a list, and without it on the admin catches an AttributeError each time.
+    empty_value_display = admin.AdminSite.empty_value_display
+    # The fields the list's columns read (`QuerySet.only`), paths through
+    # `list_select_related` included; empty: every column of every table joined.
+    list_only: Sequence[str] = ()
 
     def get_changelist(self, request, **kwargs):
-        return FoundRowsChangeList
+        return BackOfficeChangeList
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -180,14 +231,31 @@ class ReadOnlyStackedInline(ReadOnlyInline, admin.StackedInline):
 STATE_NAMES = dict(STATE_CHOICES)
 
 
+@lru_cache
+def _state_names(language: str | None) -> dict[str, str]:
+    """The names in `language`, the active one (read by `str`; here the cache's key)."""
+    return {code: str(name) for code, name in STATE_NAMES.items()}
+
+
+def state_names() -> dict[str, str]:
+    """`STATE_NAMES` in the active language, translated once."""
+    return _state_names(get_language())
+
+
 def state_name(code: str) -> str:
     """A US state's name for a list column, from a code (`TX` -> Texas)."""
-    return str(STATE_NAMES.get(code, code))
+    return state_names().get(code, code)
+
+
+# Stands for a state's code in the one query string the state filter makes.
+STATE_CODE = "__state__"
 
 
 class StateListFilter(admin.ChoicesFieldListFilter):
     """A filter by US state, its choices read once (`STATE_NAMES`), not sorted again for
-    every list page as the field's own choices are."""
+    every list page as the field's own choices are. Its sixty links differ only in the
+    state's code: one query string is made and the code put in (Django makes each from
+    all of the list's parameters)."""
 
     def choices(self, changelist):
         yield {
@@ -197,18 +265,37 @@ class StateListFilter(admin.ChoicesFieldListFilter):
             ),
             "display": _("All"),
         }
-        for code, name in STATE_NAMES.items():
+        each = changelist.get_query_string(
+            {self.lookup_kwarg: STATE_CODE}, [self.lookup_kwarg_isnull]
+        )
+        # The parameter itself: in another parameter's value "=" would be quoted.
+        before, _code, after = each.partition(f"{self.lookup_kwarg}={STATE_CODE}")
+        for code, name in state_names().items():
             yield {
                 "selected": self.lookup_val is not None and code in self.lookup_val,
-                "query_string": changelist.get_query_string(
-                    {self.lookup_kwarg: code}, [self.lookup_kwarg_isnull]
-                ),
+                "query_string": f"{before}{self.lookup_kwarg}={code}{after}",
                 "display": name,
             }
 
 
+@lru_cache(maxsize=128)
+def _around_id(url_name: str, urlconf: str, script_prefix: str) -> tuple[str, str]:
+    """The URL before and after the id; `reverse` reads the script prefix itself (here
+    the cache's key)."""
+    before, _, after = reverse(url_name, args=[ROW_ID], urlconf=urlconf).rpartition(ROW_ID)
+    return before, after
+
+
+def change_url(url_name: str, pk) -> str:
+    """`reverse(url_name, args=[pk])` for a record's page: reversed once per page name
+    (URLconf and script prefix), since only the id differs from one record to the next."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    before, after = _around_id(url_name, urlconf, get_script_prefix())
+    return before + url_quote(str(pk), safe=URL_SAFE) + after
+
+
 def link(url_name, pk, text=""):
-    return format_html('<a href="{}">{}</a>', reverse(url_name, args=[pk]), text or f"#{pk}")
+    return format_html('<a href="{}">{}</a>', change_url(url_name, pk), text or f"#{pk}")
 
 
 def _cell(value):

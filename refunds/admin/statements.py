@@ -67,11 +67,12 @@ class ChargeInline(ReadOnlyTabularInline):
 
 @admin.register(DirectBillStatement)
 class DirectBillStatementAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin):
+    # The date links to the statement: its name ("Final statement 2024-05-03") said again
+    # what the date and final columns say.
     list_display = [
-        "__str__",
+        "statement_date",
         "account",
         "holder",
-        "statement_date",
         "due_date",
         "amount",
         "paid",
@@ -80,6 +81,17 @@ class DirectBillStatementAdmin(IndexedSearch, DjangoObjectActions, ReadOnlyAdmin
         "closure",
     ]
     list_select_related = ["direct_bill__account__holder"]
+    list_only = [
+        "is_final",
+        "statement_date",
+        "due_date",
+        "amount_cents",
+        "status",
+        "direct_bill__account__number",
+        "direct_bill__account__holder__first_name",
+        "direct_bill__account__holder__last_name",
+        "direct_bill__account__holder__email",
+    ]
     list_filter = [
         "is_final",
         "status",

@@ -6,12 +6,21 @@ import datetime as dt
 import pytest
 from django.contrib import admin
 from django.contrib.admin import ModelAdmin
-from django.urls import reverse
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.views.main import ChangeList
+from django.urls import get_script_prefix, reverse, set_script_prefix
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.models import DirectBillStatement
 from portal.business_calendar import business_date
-from refunds.admin.base import LIST_PER_PAGE
+from refunds.admin.base import (
+    LIST_PER_PAGE,
+    STATE_CODE,
+    STATE_NAMES,
+    StateListFilter,
+    change_url,
+)
 from refunds.models import Refund
 from refunds.roles import AUDITOR, REFUND_OPERATIONS
 from tests.factories import DirectBillFactory
@@ -103,3 +112,60 @@ def test_each_rows_checkbox_is_the_one_django_renders():
     ours = model_admin.action_checkbox(refund)
     assert ours == ModelAdmin.action_checkbox(model_admin, refund)
     assert f'value="{refund.pk}"' in ours and str(refund) in ours
+
+
+@pytest.mark.parametrize("query", [{}, {"method__exact": "check", "o": "-4"}])
+def test_each_rows_link_is_the_one_django_writes(signed_in, query):
+    """Each row's link is written from one URL per page: the same link as Django's, with
+    the list's filters carried along to come back to the same list."""
+    refunds_in_bulk(3)
+    page = signed_in(REFUND_OPERATIONS).get(reverse("admin:refunds_refund_changelist"), query)
+    cl = page.context["cl"]
+    html = page.content.decode()
+    for refund in cl.result_list:
+        djangos = add_preserved_filters(
+            {
+                "preserved_filters": cl.model_admin.get_preserved_filters(page.wsgi_request),
+                "opts": cl.opts,
+            },
+            ChangeList.url_for_result(cl, refund),
+        )
+        assert cl.url_for_result(refund) == djangos
+        assert f'<a href="{escape(djangos)}">' in html
+    assert ("_changelist_filters=method__exact" in html) == bool(query)
+
+
+def test_the_state_filters_links_are_the_ones_django_makes(signed_in):
+    """The state filter makes one query string and puts each state's code in: the same
+    links as Django's, whatever else the list's address holds."""
+    refunds_in_bulk(1)
+    query = {
+        "method__exact": "check",
+        "closure__account__service_state__exact": "TX",
+        "q": f"a=b&{STATE_CODE} closure__account__service_state__exact={STATE_CODE}",
+        "o": "-4",
+    }
+    page = signed_in(REFUND_OPERATIONS).get(reverse("admin:refunds_refund_changelist"), query)
+    cl = page.context["cl"]
+    spec = next(spec for spec in cl.filter_specs if isinstance(spec, StateListFilter))
+    choices = list(spec.choices(cl))[1:]
+    assert [choice["query_string"] for choice in choices] == [
+        cl.get_query_string({spec.lookup_kwarg: code}, [spec.lookup_kwarg_isnull])
+        for code in STATE_NAMES
+    ]
+    assert [choice["display"] for choice in choices if choice["selected"]] == ["Texas"]
+
+
+@pytest.mark.parametrize("prefix", ["/", "/back office/"])
+@pytest.mark.parametrize(
+    "url_name", ["admin:refunds_closure_change", "admin:accounts_directbillstatement_change"]
+)
+def test_a_link_to_a_record_is_the_url_django_reverses(url_name, prefix):
+    """A column's link to another record is reversed once per page name, the id put in."""
+    old_prefix = get_script_prefix()
+    set_script_prefix(prefix)
+    try:
+        for pk in (7, 123456789):
+            assert change_url(url_name, pk) == reverse(url_name, args=[pk])
+    finally:
+        set_script_prefix(old_prefix)

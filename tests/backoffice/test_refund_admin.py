@@ -174,9 +174,21 @@ def test_the_list_shows_money_in_dollars_and_flags_overdue_refunds(clerk):
     RefundFactory()  # not due yet
     page = clerk.get(CHANGELIST)
     assert b"$1,234.56" in page.content
-    assert page.content.count(b'alt="True"') == 1  # the overdue flag, on one row
+    # the overdue flag, in words, on one row
+    assert page.content.count(b'<td class="field-attention">overdue</td>') == 1
     overdue = clerk.get(CHANGELIST, {"overdue": "yes"}).context["cl"].result_list
     assert [refund.pk for refund in overdue] == [late.pk]
+
+
+def test_the_list_says_which_refunds_need_attention_in_words(clerk):
+    """Overdue and needs staff review share one column, written only where true."""
+    RefundFactory(overdue=True, needs_review=True)
+    RefundFactory(needs_review=True)
+    RefundFactory()
+    listing = clerk.get(CHANGELIST).content.decode()
+    assert listing.count('<td class="field-attention">overdue, needs staff review</td>') == 1
+    assert listing.count('<td class="field-attention">needs staff review</td>') == 1
+    assert listing.count('<td class="field-attention">-</td>') == 1
 
 
 def test_the_list_filters_by_due_date_range_state_and_method(clerk):
