@@ -335,8 +335,8 @@ def audit_records(entries: list[AuditEntry]) -> list[AuditEvent]:
     def sealed(subject, purpose, value):
         if subject is None or value in ("", None):
             return value
-        data_key, raw = data_keys[subject.pk, purpose]
-        return seal(value, data_key=data_key, raw=raw)
+        data_key, cipher = data_keys[subject.pk, purpose]
+        return seal(value, data_key=data_key, cipher=cipher)
 
     events = []
     ids = _next_ids(len(entries))

@@ -75,21 +75,22 @@ def _unwrap(data_key: DataKey, ciphers: dict[str, AESGCM]) -> bytes:
     return cipher.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], aad)
 
 
-def data_key_get_or_create(*, holder, purpose: str, at: dt.datetime) -> tuple[DataKey, bytes]:
-    """The holder's data key for `purpose` and its raw bytes, made on first use. Call it
-    inside the writing transaction."""
+def data_key_get_or_create(*, holder, purpose: str, at: dt.datetime) -> tuple[DataKey, AESGCM]:
+    """The holder's data key for `purpose` and a cipher under it, made on first use. Call
+    it inside the writing transaction."""
     return data_keys_get_or_create([holder], purpose=purpose, at=at)[holder.pk]
 
 
 def data_keys_get_or_create(
     holders, *, purpose: str, at: dt.datetime
-) -> dict[int, tuple[DataKey, bytes]]:
-    """Each holder's data key for `purpose` and its raw bytes, by holder id, the missing
-    ones made: one SELECT, and for missing keys one bulk insert. Call it inside the
-    writing transaction. Two transactions making a holder's first key at once are safe:
-    the unique (holder, purpose) refuses the second's insert (after waiting for the
-    first to commit), which then inserts the keys still missing, skipping conflicts,
-    and reads and uses the first's key."""
+) -> dict[int, tuple[DataKey, AESGCM]]:
+    """Each holder's data key for `purpose` and a cipher under it (made once: a sweep
+    seals several values with each), by holder id, the missing ones made: one SELECT,
+    and for missing keys one bulk insert. Call it inside the writing transaction. Two
+    transactions making a holder's first key at once are safe: the unique (holder,
+    purpose) refuses the second's insert (after waiting for the first to commit), which
+    then inserts the keys still missing, skipping conflicts, and reads and uses the
+    first's key."""
     holder_ids = {holder.pk for holder in holders}
     found = {
         data_key.holder_id: data_key
@@ -97,7 +98,8 @@ def data_keys_get_or_create(
     }
     ciphers = _ciphers()
     keys = {
-        holder_id: (data_key, _unwrap(data_key, ciphers)) for holder_id, data_key in found.items()
+        holder_id: (data_key, AESGCM(_unwrap(data_key, ciphers)))
+        for holder_id, data_key in found.items()
     }
     missing = sorted(holder_ids - found.keys())
     if not missing:
@@ -123,12 +125,12 @@ def data_keys_get_or_create(
     try:
         with transaction.atomic():
             for data_key in bulk_insert(rows()):
-                keys[data_key.holder_id] = (data_key, made[data_key.holder_id][0])
+                keys[data_key.holder_id] = (data_key, AESGCM(made[data_key.holder_id][0]))
     except IntegrityError:
         DataKey.objects.bulk_create(rows(), ignore_conflicts=True)
         # Ours, or another transaction's where it made the same key first.
         for data_key in DataKey.objects.filter(holder_id__in=missing, purpose=purpose):
-            keys[data_key.holder_id] = (data_key, _unwrap(data_key, ciphers))
+            keys[data_key.holder_id] = (data_key, AESGCM(_unwrap(data_key, ciphers)))
     return keys
 
 
@@ -154,11 +156,11 @@ def data_keys_rewrap() -> int:
     return moved
 
 
-def seal(value, *, data_key: DataKey, raw: bytes) -> str:
-    """`value` (anything JSON can hold) as sealed text."""
+def seal(value, *, data_key: DataKey, cipher: AESGCM) -> str:
+    """`value` (anything JSON can hold) as sealed text, by `cipher` under `data_key`."""
     nonce = os.urandom(_NONCE)
     plain = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False).encode()
-    sealed = nonce + AESGCM(raw).encrypt(nonce, plain, str(data_key.pk).encode())
+    sealed = nonce + cipher.encrypt(nonce, plain, str(data_key.pk).encode())
     return f"{PREFIX}{data_key.pk}:{base64.b64encode(sealed).decode()}"
 
 
