@@ -140,8 +140,13 @@ def audit_keys() -> dict[str, bytes]:
     return keys
 
 
+# `json.dumps(values, sort_keys=True, separators=(",", ":"))`, the encoder made once: a
+# sweep hashes thousands of events.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
 def _canonical(values: dict) -> bytes:
-    return json.dumps(values, sort_keys=True, separators=(",", ":")).encode()
+    return _CANONICAL.encode(values).encode()
 
 
 def _jsonable(values):
@@ -330,8 +335,8 @@ def audit_records(entries: list[AuditEntry]) -> list[AuditEvent]:
     def sealed(subject, purpose, value):
         if subject is None or value in ("", None):
             return value
-        data_key, raw = data_keys[subject.pk, purpose]
-        return seal(value, data_key=data_key, raw=raw)
+        data_key, cipher = data_keys[subject.pk, purpose]
+        return seal(value, data_key=data_key, cipher=cipher)
 
     events = []
     ids = _next_ids(len(entries))

@@ -49,52 +49,65 @@ def _aad(holder_id: int, purpose: str) -> bytes:
     return f"data-key:{holder_id}:{purpose}".encode()
 
 
-def _wrap(raw: bytes, *, holder_id: int, purpose: str) -> tuple[str, bytes]:
-    master_id, master = next(iter(master_keys().items()))
+def _ciphers() -> dict[str, AESGCM]:
+    """A cipher per master key id, current first: deriving a master key costs more than
+    wrapping a data key with it, and a batch wraps or unwraps hundreds."""
+    return {key_id: AESGCM(master) for key_id, master in master_keys().items()}
+
+
+def _wrap(
+    raw: bytes, *, holder_id: int, purpose: str, ciphers: dict[str, AESGCM]
+) -> tuple[str, bytes]:
+    master_id, cipher = next(iter(ciphers.items()))
     nonce = os.urandom(_NONCE)
-    return master_id, nonce + AESGCM(master).encrypt(nonce, raw, _aad(holder_id, purpose))
+    return master_id, nonce + cipher.encrypt(nonce, raw, _aad(holder_id, purpose))
 
 
-def _unwrap(data_key: DataKey) -> bytes:
-    master = master_keys().get(data_key.master_key_id)
-    if master is None:
+def _unwrap(data_key: DataKey, ciphers: dict[str, AESGCM]) -> bytes:
+    cipher = ciphers.get(data_key.master_key_id)
+    if cipher is None:
         raise ImproperlyConfigured(
             f"Data key {data_key.pk} is wrapped with master key '{data_key.master_key_id}', "
             "which DATA_KEYS no longer lists."
         )
     wrapped = bytes(data_key.wrapped)
     aad = _aad(data_key.holder_id, data_key.purpose)
-    return AESGCM(master).decrypt(wrapped[:_NONCE], wrapped[_NONCE:], aad)
+    return cipher.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], aad)
 
 
-def data_key_get_or_create(*, holder, purpose: str, at: dt.datetime) -> tuple[DataKey, bytes]:
-    """The holder's data key for `purpose` and its raw bytes, made on first use. Call it
-    inside the writing transaction."""
+def data_key_get_or_create(*, holder, purpose: str, at: dt.datetime) -> tuple[DataKey, AESGCM]:
+    """The holder's data key for `purpose` and a cipher under it, made on first use. Call
+    it inside the writing transaction."""
     return data_keys_get_or_create([holder], purpose=purpose, at=at)[holder.pk]
 
 
 def data_keys_get_or_create(
     holders, *, purpose: str, at: dt.datetime
-) -> dict[int, tuple[DataKey, bytes]]:
-    """Each holder's data key for `purpose` and its raw bytes, by holder id, the missing
-    ones made: one SELECT, and for missing keys one bulk insert. Call it inside the
-    writing transaction. Two transactions making a holder's first key at once are safe:
-    the unique (holder, purpose) refuses the second's insert (after waiting for the
-    first to commit), which then inserts the keys still missing, skipping conflicts,
-    and reads and uses the first's key."""
+) -> dict[int, tuple[DataKey, AESGCM]]:
+    """Each holder's data key for `purpose` and a cipher under it (made once: a sweep
+    seals several values with each), by holder id, the missing ones made: one SELECT,
+    and for missing keys one bulk insert. Call it inside the writing transaction. Two
+    transactions making a holder's first key at once are safe: the unique (holder,
+    purpose) refuses the second's insert (after waiting for the first to commit), which
+    then inserts the keys still missing, skipping conflicts, and reads and uses the
+    first's key."""
     holder_ids = {holder.pk for holder in holders}
     found = {
         data_key.holder_id: data_key
         for data_key in DataKey.objects.filter(holder_id__in=holder_ids, purpose=purpose)
     }
-    keys = {holder_id: (data_key, _unwrap(data_key)) for holder_id, data_key in found.items()}
+    ciphers = _ciphers()
+    keys = {
+        holder_id: (data_key, AESGCM(_unwrap(data_key, ciphers)))
+        for holder_id, data_key in found.items()
+    }
     missing = sorted(holder_ids - found.keys())
     if not missing:
         return keys
     made = {}
     for holder_id in missing:
         raw = AESGCM.generate_key(bit_length=256)
-        master_id, wrapped = _wrap(raw, holder_id=holder_id, purpose=purpose)
+        master_id, wrapped = _wrap(raw, holder_id=holder_id, purpose=purpose, ciphers=ciphers)
         made[holder_id] = (raw, master_id, wrapped)
 
     def rows():
@@ -112,12 +125,12 @@ def data_keys_get_or_create(
     try:
         with transaction.atomic():
             for data_key in bulk_insert(rows()):
-                keys[data_key.holder_id] = (data_key, made[data_key.holder_id][0])
+                keys[data_key.holder_id] = (data_key, AESGCM(made[data_key.holder_id][0]))
     except IntegrityError:
         DataKey.objects.bulk_create(rows(), ignore_conflicts=True)
         # Ours, or another transaction's where it made the same key first.
         for data_key in DataKey.objects.filter(holder_id__in=missing, purpose=purpose):
-            keys[data_key.holder_id] = (data_key, _unwrap(data_key))
+            keys[data_key.holder_id] = (data_key, AESGCM(_unwrap(data_key, ciphers)))
     return keys
 
 
@@ -130,21 +143,24 @@ def data_keys_shred(*, holder, purpose: str) -> int:
 def data_keys_rewrap() -> int:
     """Wrap every data key with the current master key (after adding a new one to
     DATA_KEYS); returns how many moved. The old master key can then be removed."""
-    current = next(iter(master_keys()))
+    ciphers = _ciphers()
+    current = next(iter(ciphers))
     moved = 0
     for data_key in DataKey.objects.exclude(master_key_id=current).iterator():
-        raw = _unwrap(data_key)
-        master_id, wrapped = _wrap(raw, holder_id=data_key.holder_id, purpose=data_key.purpose)
+        raw = _unwrap(data_key, ciphers)
+        master_id, wrapped = _wrap(
+            raw, holder_id=data_key.holder_id, purpose=data_key.purpose, ciphers=ciphers
+        )
         DataKey.objects.filter(pk=data_key.pk).update(wrapped=wrapped, master_key_id=master_id)
         moved += 1
     return moved
 
 
-def seal(value, *, data_key: DataKey, raw: bytes) -> str:
-    """`value` (anything JSON can hold) as sealed text."""
+def seal(value, *, data_key: DataKey, cipher: AESGCM) -> str:
+    """`value` (anything JSON can hold) as sealed text, by `cipher` under `data_key`."""
     nonce = os.urandom(_NONCE)
     plain = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False).encode()
-    sealed = nonce + AESGCM(raw).encrypt(nonce, plain, str(data_key.pk).encode())
+    sealed = nonce + cipher.encrypt(nonce, plain, str(data_key.pk).encode())
     return f"{PREFIX}{data_key.pk}:{base64.b64encode(sealed).decode()}"
 
 
@@ -161,7 +177,7 @@ class KeyRing:
     def _key(self, pk: int) -> bytes | None:
         if pk not in self._raw:
             data_key = DataKey.objects.filter(pk=pk).first()
-            self._raw[pk] = _unwrap(data_key) if data_key else None
+            self._raw[pk] = _unwrap(data_key, _ciphers()) if data_key else None
         return self._raw[pk]
 
     def open(self, value):

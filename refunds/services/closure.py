@@ -317,11 +317,16 @@ def _closures_make(
     refunds = _settle_and_refund(closures, plans, at)
     _end_services(closures, plans, at)
     _close_account([order.account for order in orders], at)
+    # The batch's one reason, in words once: each `get_reason_display` builds the field's
+    # choices and translates.
+    reason_words = closures[0].get_reason_display()
     audit_records(
         [
             entry
             for closure in closures
-            for entry in _audit_entries(closure, refunds.get(closure.pk), actor=actor, at=at)
+            for entry in _audit_entries(
+                closure, refunds.get(closure.pk), actor=actor, at=at, reason_words=reason_words
+            )
         ]
     )
     # rule E9: the emails go after commit, one task per batch; a failure to send never
@@ -475,9 +480,10 @@ def _close_account(accounts: list[CustomerAccount], at: dt.datetime) -> None:
 
 
 def _audit_entries(
-    closure: Closure, refund: Refund | None, *, actor: Actor, at: dt.datetime
+    closure: Closure, refund: Refund | None, *, actor: Actor, at: dt.datetime, reason_words: str
 ) -> list[AuditEntry]:
-    """The audit events of one closure, in the order they are written (rule E9)."""
+    """The audit events of one closure, in the order they are written (rule E9);
+    `reason_words` is its `get_reason_display()`."""
     entries = []
     if refund is not None:
         entries.append(
@@ -503,7 +509,7 @@ def _audit_entries(
             target=closure,
             before={"account_status": CustomerAccount.Status.OPEN},
             after=closure_summary(closure),
-            reason=closure.get_reason_display(),
+            reason=reason_words,
             at=at,
         )
     )
