@@ -149,6 +149,18 @@ def load(port: int, path: str, cookie: str, *, threads: int, seconds: float) -> 
     every = [latency for mine in latencies for latency in mine]
     return {
         "requests": len(every),
+        "seconds": elapsed,
         "rps": round(len(every) / elapsed, 1),
         "p50_ms": round(statistics.median(every) * 1000, 1),
+    }
+
+
+def combined(parts: list[dict]) -> dict:
+    """`load`'s figures over several slices: requests over their time, the median p50."""
+    requests = sum(part["requests"] for part in parts)
+    return {
+        "requests": requests,
+        "seconds": sum(part["seconds"] for part in parts),
+        "rps": round(requests / sum(part["seconds"] for part in parts), 1),
+        "p50_ms": statistics.median(part["p50_ms"] for part in parts),
     }

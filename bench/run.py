@@ -62,6 +62,7 @@ XLSX_ROWS = min(_size("BENCH_XLSX_ROWS", 1_000_000), SCALE_REFUNDS)
 ADMIN_REPETITIONS = _size("BENCH_ADMIN_REPETITIONS", 30)
 LEDGER_ROWS = _size("BENCH_LEDGER_ROWS", 100_000)
 LOAD_SECONDS = _size("BENCH_LOAD_SECONDS", 10)
+LOAD_ROUNDS = 5
 CLOSURES_AT_ONCE = _size("BENCH_CLOSURES", 2_000)
 CLOSURES_ALONE = CLOSURES_AT_ONCE // 4
 SWEEP_ACCOUNTS = _size("BENCH_SWEEP_ACCOUNTS", 10_000)
@@ -635,7 +636,7 @@ class Bench:
         )
 
     def holder_pages(self):
-        from bench.holder_pages import FLOOR, PAGES, load, sign_in
+        from bench.holder_pages import FLOOR, PAGES, combined, load, sign_in
 
         emails = self.child("holders")
         with socket.socket() as probe:
@@ -672,16 +673,32 @@ class Bench:
                 for rows, email in zip((10, LEDGER_ROWS), emails, strict=True)
             }
 
-            def run(path, rows):
-                load(port, path, cookies[rows], threads=CLIENT_THREADS, seconds=2)  # warm up
-                return load(port, path, cookies[rows], threads=CLIENT_THREADS, seconds=LOAD_SECONDS)
-
-            floor = run(FLOOR, 10)
-            results = {
-                (name, rows): run(path, rows)
-                for name, path in PAGES.items()
-                for rows in (10, LEDGER_ROWS)
+            # The floor and each page take turns, LOAD_ROUNDS slices of LOAD_SECONDS each, so
+            # that a moment when the shared machine is busier falls on all of them alike.
+            runs = {
+                "floor": (FLOOR, 10),
+                **{
+                    (name, rows): (path, rows)
+                    for name, path in PAGES.items()
+                    for rows in (10, LEDGER_ROWS)
+                },
             }
+            for path, rows in runs.values():
+                load(port, path, cookies[rows], threads=CLIENT_THREADS, seconds=2)  # warm up
+            slices: dict = {key: [] for key in runs}
+            for _ in range(LOAD_ROUNDS):
+                for key, (path, rows) in runs.items():
+                    slices[key].append(
+                        load(
+                            port,
+                            path,
+                            cookies[rows],
+                            threads=CLIENT_THREADS,
+                            seconds=LOAD_SECONDS / LOAD_ROUNDS,
+                        )
+                    )
+            results = {key: combined(parts) for key, parts in slices.items()}
+            floor = results.pop("floor")
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -711,7 +728,8 @@ class Bench:
             f"Holder pages: gunicorn ({GUNICORN_WORKERS} workers x {GUNICORN_THREADS} threads, "
             f"CONN_MAX_AGE=60) on the scratch database; each holder signed in through the "
             f"login form; {CLIENT_THREADS} client threads with one keep-alive connection each, "
-            f"{LOAD_SECONDS} s per page after 2 s of warm-up ({floor['requests']} floor "
+            f"{LOAD_SECONDS} s per page in {LOAD_ROUNDS} turns with the floor and the other "
+            f"pages, after 2 s of warm-up ({floor['requests']} floor "
             f"requests); time per request = 1 / req/s at that concurrency."
         )
 
