@@ -382,3 +382,35 @@ def test_accounts_already_closed_are_left_out_and_closed_once():
     assert Refund.objects.count() == 2
     assert CustomerAccount.objects.filter(status="closed").count() == 2
     assert closures_confirm([first, second], actor=SYSTEM, at=NOW, reason="inactivity") == []
+
+
+def drawn(monkeypatch, *references):
+    """`new_closure_reference` gives `references`, in this order."""
+    queue = iter(references)
+    monkeypatch.setattr("refunds.services.closure.new_closure_reference", lambda: next(queue))
+
+
+def test_a_reference_already_taken_is_drawn_again(monkeypatch):
+    """A random reference a closure already has is drawn again, not left to fail the
+    holder's confirmation on the unique index."""
+    earlier = closure_confirm(account=card_refund(), actor=SYSTEM, at=NOW)
+    drawn(monkeypatch, earlier.reference, "CL-BBBB-BBBB")
+
+    closure = closure_confirm(account=check_refund(), actor=SYSTEM, at=NOW)
+
+    assert closure.reference == "CL-BBBB-BBBB"
+    assert Closure.objects.count() == 2
+
+
+def test_a_batch_gets_references_no_closure_has_and_none_twice(monkeypatch):
+    """A sweep batch whose draws repeat each other or an existing closure's reference
+    still closes every account, each under a reference of its own."""
+    earlier = closure_confirm(account=card_refund(), actor=SYSTEM, at=NOW)
+    drawn(monkeypatch, earlier.reference, "CL-CCCC-CCCC", "CL-CCCC-CCCC", "CL-DDDD-DDDD")
+
+    closures = closures_confirm(
+        [check_refund(), card_refund()], actor=SYSTEM, at=NOW, reason=Closure.Reason.INACTIVITY
+    )
+
+    assert sorted(closure.reference for closure in closures) == ["CL-CCCC-CCCC", "CL-DDDD-DDDD"]
+    assert Closure.objects.count() == 3
