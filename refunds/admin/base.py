@@ -119,7 +119,7 @@ class EstimatedCountPaginator(Paginator):
 
 # What `reverse` leaves unquoted in a path (RFC 3986 `pchar`).
 URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
-# Stands for a row's id in the change URL reversed once per page.
+# Stands for a record's id in its page's URL, reversed once per URL name (`change_url`).
 ROW_ID = "__row_id__"
 
 
@@ -129,7 +129,7 @@ class BackOfficeChangeList(ChangeList):
     - the page's rows are read with only the fields its columns show;
     - a search that fits on one page is shown from the ids the paginator already found
       (Django would run the search again);
-    - each row's link to its record is written from one URL reversed per page. Django
+    - each row's link to its record is written by `change_url`, reversed once. Django
       reverses it for every row and, on a filtered list, then parses the filters and
       resolves that URL again to carry the filters along: about 0.1 ms a row."""
 
@@ -149,21 +149,13 @@ class BackOfficeChangeList(ChangeList):
         if not self.multi_page and isinstance(self.paginator.object_list, FoundRows):
             self.result_list = self.paginator.object_list[:]
 
-    @cached_property
-    def _row_url(self) -> tuple[str, str]:
-        url = reverse(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-            args=[ROW_ID],
-            current_app=self.model_admin.admin_site.name,
-        )
-        before, _, after = url.rpartition(ROW_ID)
-        return before, f"{after}?{self.row_link_filters}" if self.row_link_filters else after
-
     def url_for_result(self, result):
-        """Django's URL (the id quoted as `reverse` quotes it) with the list's filters."""
-        before, after = self._row_url
-        row_id = url_quote(str(quote(getattr(result, self.pk_attname))), safe=URL_SAFE)
-        return before + row_id + after
+        """Django's URL (the id quoted as the admin quotes it) with the list's filters."""
+        url = change_url(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            quote(getattr(result, self.pk_attname)),
+        )
+        return f"{url}?{self.row_link_filters}" if self.row_link_filters else url
 
 
 # Rows on a list page. Each row costs the admin about as much as a page's queries at ten
