@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.utils.functional import cached_property
 
 from .db import bulk_insert
 from .models import DataKey
@@ -169,28 +170,33 @@ def is_sealed(value) -> bool:
 
 
 class KeyRing:
-    """Opens sealed values, loading each data key once; a deleted key opens as ERASED."""
+    """Opens sealed values, loading each data key once (and the master keys once, however
+    many holders' values an export opens); a deleted key opens as ERASED."""
 
     def __init__(self):
-        self._raw: dict[int, bytes | None] = {}
+        self._ciphers: dict[int, AESGCM | None] = {}
 
-    def _key(self, pk: int) -> bytes | None:
-        if pk not in self._raw:
+    @cached_property
+    def _masters(self) -> dict[str, AESGCM]:
+        return _ciphers()
+
+    def _cipher(self, pk: int) -> AESGCM | None:
+        if pk not in self._ciphers:
             data_key = DataKey.objects.filter(pk=pk).first()
-            self._raw[pk] = _unwrap(data_key, _ciphers()) if data_key else None
-        return self._raw[pk]
+            self._ciphers[pk] = AESGCM(_unwrap(data_key, self._masters)) if data_key else None
+        return self._ciphers[pk]
 
     def open(self, value):
         """The value `value` sealed, ERASED once its key is gone; anything else as it is."""
         if not is_sealed(value):
             return value
         key_id, _, body = value[len(PREFIX) :].partition(":")
-        raw = self._key(int(key_id))
-        if raw is None:
+        cipher = self._cipher(int(key_id))
+        if cipher is None:
             return ERASED
         sealed = base64.b64decode(body)
         try:
-            plain = AESGCM(raw).decrypt(sealed[:_NONCE], sealed[_NONCE:], key_id.encode())
+            plain = cipher.decrypt(sealed[:_NONCE], sealed[_NONCE:], key_id.encode())
         except InvalidTag:  # altered: the chain's verification reports which entry
             return UNREADABLE
         return json.loads(plain)
