@@ -4,7 +4,8 @@ Two holders with AdvanceConnect, one with 10 ledger rows and one with 100,000 (w
 `ledger_entries_post`, which keeps the balance), each signed in through the login form of
 a gunicorn serving the scratch database with persistent connections (CONN_MAX_AGE). A
 threaded client with one keep-alive connection per thread requests each page for a fixed
-time; requests per second and p50 latency, beside the bench's trivial signed-in page."""
+time; requests per second and p50 latency, beside the bench's trivial signed-in page and
+its least holder page (bench/urls.py)."""
 
 import datetime as dt
 import http.client
@@ -17,6 +18,7 @@ import urllib.parse
 PASSWORD = "bench-holder-password-2026"  # noqa: S105 - scratch database only
 PAGES = {"my_account": "/account/", "d1": "/settings/security/delete/review/"}
 FLOOR = "/bench/floor/"
+LEAST_HOLDER_PAGE = "/bench/least-holder-page/"
 
 
 def holders_with_history(rows_each: list[int]) -> list[str]:

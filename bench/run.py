@@ -17,7 +17,8 @@ loads Django, so a child's peak memory is its own.
   under 50 ms, p95 shown, beside the trivial signed-in page.
 - My Account and D1 under gunicorn with persistent connections (bench/holder_pages.py):
   at 100,000 ledger rows within 1.2x of their time at 10 rows, and at least half the
-  trivial page's requests per second.
+  trivial page's requests per second; beside them, for reference, the least a holder page
+  does (bench/urls.py).
 - The New Mexico inactivity sweep over 10,000 due accounts, from `bench/sweep.py`
   (`fill_due_accounts`, `measure_inactivity_sweep`) when it exists: >= 1,000 accounts/s,
   and two sweeps at once close each account once.
@@ -636,7 +637,7 @@ class Bench:
         )
 
     def holder_pages(self):
-        from bench.holder_pages import FLOOR, PAGES, combined, load, sign_in
+        from bench.holder_pages import FLOOR, LEAST_HOLDER_PAGE, PAGES, combined, load, sign_in
 
         emails = self.child("holders")
         with socket.socket() as probe:
@@ -677,6 +678,7 @@ class Bench:
             # that a moment when the shared machine is busier falls on all of them alike.
             runs = {
                 "floor": (FLOOR, 10),
+                "least": (LEAST_HOLDER_PAGE, 10),
                 **{
                     (name, rows): (path, rows)
                     for name, path in PAGES.items()
@@ -699,9 +701,18 @@ class Bench:
                     )
             results = {key: combined(parts) for key, parts in slices.items()}
             floor = results.pop("floor")
+            least = results.pop("least")
         finally:
             server.terminate()
             server.wait(timeout=30)
+        self.row(
+            "the least holder page (its account read and the base layout): req/s under gunicorn",
+            f"{least['rps']} req/s (p50 {least['p50_ms']} ms)",
+            f"{floor['rps']} req/s (p50 {floor['p50_ms']} ms)",
+            f"{least['rps'] / floor['rps']:.2f}x",
+            "",
+            None,
+        )
         labels = {"my_account": "My Account", "d1": "D1 (Delete Account review)"}
         for name in PAGES:
             for rows in (10, LEDGER_ROWS):
