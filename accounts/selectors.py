@@ -251,14 +251,19 @@ def current_addresses(account_ids: Collection[int]) -> dict[int, MailingAddress]
 
 
 # What `account_for_holder(..., with_lists=True)` says an account has, so My Account reads
-# only the lists there are (most accounts have none of them).
+# only the lists there are (most accounts have none of them). Built once: `annotate` copies
+# an expression before resolving it, and building four subqueries per request cost a
+# holder page about 1 ms.
 LISTS = {
-    "has_top_ups": TopUpEnrolment.objects.filter(terminated_at__isnull=True),
-    "has_debit_accounts": SecurusDebit.objects.all(),
-    "has_video_subscriptions": VideoSubscription.objects.filter(
-        status=VideoSubscription.Status.ACTIVE
-    ),
-    "has_video_sessions": VideoSession.objects.filter(status=VideoSession.Status.SCHEDULED),
+    name: Exists(rows.filter(account=OuterRef("pk")))
+    for name, rows in {
+        "has_top_ups": TopUpEnrolment.objects.filter(terminated_at__isnull=True),
+        "has_debit_accounts": SecurusDebit.objects.all(),
+        "has_video_subscriptions": VideoSubscription.objects.filter(
+            status=VideoSubscription.Status.ACTIVE
+        ),
+        "has_video_sessions": VideoSession.objects.filter(status=VideoSession.Status.SCHEDULED),
+    }.items()
 }
 
 
@@ -269,9 +274,7 @@ def account_for_holder(user: User, *, with_lists: bool = False) -> CustomerAccou
         "holder", "advance_connect", "direct_bill", "emessaging"
     ).filter(holder=user)
     if with_lists:
-        accounts = accounts.annotate(
-            **{name: Exists(rows.filter(account=OuterRef("pk"))) for name, rows in LISTS.items()}
-        )
+        accounts = accounts.annotate(**LISTS)
     return accounts.first()
 
 

@@ -160,3 +160,13 @@ def test_a_user_without_an_account_sees_a_plain_message(client):
         html = client.get(URL).content.decode()
         assert "There is no customer account linked to this sign-in." in html
         assert sections(html) == []
+
+
+def test_each_holder_is_told_of_their_own_lists_when_read_one_after_another(client):
+    """The list flags are one shared expression; each read answers for its own account."""
+    with_debit = CustomerAccountFactory()
+    SecurusDebitFactory(account=with_debit, incarcerated_name="Ana Ruiz")
+    without = CustomerAccountFactory()
+    assert sections(page(client, with_debit)) == ["Securus Debit"]
+    assert sections(page(client, without)) == []
+    assert sections(page(client, with_debit)) == ["Securus Debit"]
