@@ -391,6 +391,11 @@ class CallRow:
         return str(self.State(self.state).label)
 
 
+# The columns My Account shows of a call. Its ledger reads load only what it shows, so a
+# deposit's payment processor reference never reaches a holder's page.
+CALL_SHOWN = ("occurred_at", "number_called", "amount_cents")
+
+
 def recent_prepaid_calls(
     advance_connect: AdvanceConnect, *, limit: int = 10
 ) -> QuerySet[LedgerEntry]:
@@ -398,9 +403,11 @@ def recent_prepaid_calls(
     (not a join on the account), so PostgreSQL reads them off
     `accounts_ledger_kind_latest` and stops after `limit`; through a join it sorted the
     account's whole history (issue 13)."""
-    return LedgerEntry.objects.filter(advance_connect=advance_connect, kind=K.CALL_CHARGE).order_by(
-        "-occurred_at", "-id"
-    )[:limit]
+    return (
+        LedgerEntry.objects.filter(advance_connect=advance_connect, kind=K.CALL_CHARGE)
+        .only(*CALL_SHOWN, "settled_at")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
 
 
 def recent_calls(account: CustomerAccount, *, limit: int = 10) -> list[CallRow]:
@@ -410,9 +417,9 @@ def recent_calls(account: CustomerAccount, *, limit: int = 10) -> list[CallRow]:
     direct_bill = getattr(account, "direct_bill", None)
     prepaid = recent_prepaid_calls(advance_connect, limit=limit) if advance_connect else []
     billed = (
-        DirectBillCharge.objects.filter(direct_bill=direct_bill).order_by("-occurred_at", "-id")[
-            :limit
-        ]
+        DirectBillCharge.objects.filter(direct_bill=direct_bill)
+        .only(*CALL_SHOWN, "statement_id")
+        .order_by("-occurred_at", "-id")[:limit]
         if direct_bill
         else []
     )
@@ -437,9 +444,11 @@ def recent_calls(account: CustomerAccount, *, limit: int = 10) -> list[CallRow]:
 
 
 def recent_deposits(advance_connect: AdvanceConnect, *, limit: int = 10) -> QuerySet[LedgerEntry]:
-    return LedgerEntry.objects.filter(advance_connect=advance_connect, kind=K.DEPOSIT).order_by(
-        "-occurred_at", "-id"
-    )[:limit]
+    return (
+        LedgerEntry.objects.filter(advance_connect=advance_connect, kind=K.DEPOSIT)
+        .only("occurred_at", "amount_cents", "method", "card_brand", "card_last4")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
 
 
 def active_top_ups(account: CustomerAccount) -> set[str]:
@@ -527,7 +536,7 @@ def my_account_overview(account: CustomerAccount, *, now: dt.datetime) -> MyAcco
             unsettled_count=advance_connect.unsettled_count,
             last_deposit=deposits[0] if deposits else None,
         )
-        unsettled = list(unsettled_charges(advance_connect)[:UNSETTLED_SHOWN])
+        unsettled = list(unsettled_charges(advance_connect).only(*CALL_SHOWN)[:UNSETTLED_SHOWN])
     return MyAccountOverview(
         account=account,
         advance_connect=prepaid,

@@ -148,14 +148,17 @@ def test_my_account_reads_the_newest_calls_off_an_index_on_postgresql():
 def test_my_account_reads_only_the_lists_the_account_has(client, django_assert_num_queries, rows):
     """Issue 13: for an account with AdvanceConnect alone, My Account reads the session,
     the user, the account (with which lists it has), then its deposits, pending calls and
-    recent calls, whatever the length of its history."""
+    recent calls, whatever the length of its history. The ledger rows are read with the
+    columns the page shows, never a deposit's payment processor reference."""
     account = AdvanceConnectFactory().account
     prepaid = account.advance_connect
     now = timezone.now()
     ledger_history(prepaid, rows, now)
     client.force_login(account.holder)
     client.get(reverse("accounts:my_account"))  # the sign-in's first request starts its clocks
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(6) as captured:
         response = client.get(reverse("accounts:my_account"))
     assert response.status_code == 200
     assert 'id="recent-calls"' in response.content.decode()
+    assert 'id="recent-deposits"' in response.content.decode()
+    assert not [query for query in captured.captured_queries if "processor_token" in query["sql"]]
