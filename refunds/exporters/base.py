@@ -90,6 +90,10 @@ class Exporter:
     # Every column has an SQL twin of its Python cell, so PostgreSQL writes the CSV by COPY.
     copy_csv = False
 
+    def csv_by_copy(self) -> bool:
+        """The CSV is written by COPY here: the exporter has it and this is PostgreSQL."""
+        return self.copy_csv and connection.vendor == "postgresql"
+
     def base_queryset(self) -> QuerySet[Any]:
         return self.model._default_manager.all()
 
@@ -296,12 +300,12 @@ def csv_file_chunks(
     exporter: Exporter, queryset: QuerySet[Any], progress: Progress | None = None
 ) -> Iterator[str] | Iterator[bytes]:
     """The CSV's pieces: by COPY on PostgreSQL when the exporter has it, else the Python
-    writer; the same bytes either way. COPY runs in one transaction, so its progress
-    is not reported (a million rows take seconds)."""
-    if exporter.copy_csv and connection.vendor == "postgresql":
+    writer; the same bytes either way. COPY holds the connection until its last row, so
+    there `progress` must report on a connection of its own."""
+    if exporter.csv_by_copy():
         from .copy_csv import copy_csv_chunks  # it builds on this module
 
-        return copy_csv_chunks(exporter, queryset)
+        return copy_csv_chunks(exporter, queryset, progress)
     return csv_chunks(exporter, queryset, progress)
 
 

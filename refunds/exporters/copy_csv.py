@@ -19,7 +19,7 @@ from django.db.models import Case, F, Func, IntegerField, QuerySet, TextField, V
 from django.db.models.functions import Concat, NullIf
 from django.db.models.lookups import In
 
-from .base import CHUNK_SIZE, FORMULA_START, Exporter, csv_stream
+from .base import CHUNK_SIZE, FORMULA_START, PROGRESS_EVERY, Exporter, Progress, csv_stream
 
 
 @cache
@@ -84,13 +84,20 @@ def copy_statement(exporter: Exporter, queryset: QuerySet[Any]) -> str:
     return f"COPY ({select}) TO STDOUT WITH (FORMAT csv)"
 
 
-def copy_csv_chunks(exporter: Exporter, queryset: QuerySet[Any]) -> Iterator[bytes]:
+def copy_csv_chunks(
+    exporter: Exporter, queryset: QuerySet[Any], progress: Progress | None = None
+) -> Iterator[bytes]:
     """The CSV in UTF-8: the byte order mark and the header from the Python writer,
     then the rows as COPY writes them, `CHUNK_SIZE` rows at a time. COPY sends one
-    message per row, ending in `\\n`; the Python writer ends a row with `\\r\\n`."""
+    message per row, ending in `\\n`; the Python writer ends a row with `\\r\\n`.
+
+    `progress(n)` is called after the chunk that brings `PROGRESS_EVERY` more rows,
+    while the COPY still holds this connection in its transaction: it must report on a
+    connection of its own."""
     yield "".join(csv_stream(exporter.headers(), [])).encode()
     statement = copy_statement(exporter, queryset)
     lines: list[Any] = []
+    written = reported = 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL DateStyle TO ISO")
         with cursor.cursor.copy(statement) as copy:
@@ -98,6 +105,10 @@ def copy_csv_chunks(exporter: Exporter, queryset: QuerySet[Any]) -> Iterator[byt
                 lines.append(row[:-1])
                 if len(lines) == CHUNK_SIZE:
                     yield b"\r\n".join(lines) + b"\r\n"
+                    written += len(lines)
                     lines.clear()
+                    if progress is not None and written - reported >= PROGRESS_EVERY:
+                        progress(written)
+                        reported = written
     if lines:
         yield b"\r\n".join(lines) + b"\r\n"

@@ -16,12 +16,14 @@ import logging
 import os
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -30,7 +32,7 @@ from portal.audit import AuditAction, audit_record
 from portal.db import for_each_locked, locked
 
 from ..models import ExportRun
-from .base import ExportRefused, csv_file_chunks, export_rows, xlsx_file
+from .base import ExportRefused, Progress, csv_file_chunks, export_rows, xlsx_file
 
 logger = logging.getLogger(__name__)
 
@@ -88,17 +90,40 @@ def _write(run: ExportRun, path: Path) -> int:
 
     exporter = EXPORTERS[run.exporter]
     queryset = export_rows(exporter, run)
-
-    def progress(rows: int) -> None:
-        # Outside any transaction: each update commits at once, so the page shows it.
-        ExportRun.objects.filter(pk=run.pk).update(rows_written=rows)
-
     if run.file_format == ExportRun.Format.XLSX:
-        return xlsx_file(exporter, queryset, str(path), progress)
-    with open(path, "wb") as handle:
+        with _progress(run, own_connection=False) as progress:
+            return xlsx_file(exporter, queryset, str(path), progress)
+    with open(path, "wb") as handle, _progress(run, exporter.csv_by_copy()) as progress:
         for chunk in csv_file_chunks(exporter, queryset, progress):
             handle.write(chunk.encode() if isinstance(chunk, str) else chunk)
     return run.row_count  # the rows the record pinned, read to the end
+
+
+@contextmanager
+def _progress(run: ExportRun, own_connection: bool) -> Iterator[Progress]:
+    """`progress(rows)` saving how many of `run`'s rows are written, each committed at
+    once so that the export's page shows it. The writers run outside any transaction,
+    but COPY holds the task's connection in one until its last row: then the progress
+    goes through a connection of its own."""
+
+    def on_the_tasks(rows: int) -> None:
+        ExportRun.objects.filter(pk=run.pk).update(rows_written=rows)
+
+    if not own_connection:
+        yield on_the_tasks
+        return
+    own = connections.create_connection(DEFAULT_DB_ALIAS)
+
+    def on_its_own(rows: int) -> None:
+        with own.cursor() as cursor:
+            cursor.execute(
+                "UPDATE refunds_exportrun SET rows_written = %s WHERE id = %s", [rows, run.pk]
+            )
+
+    try:
+        yield on_its_own
+    finally:
+        own.close()
 
 
 def export_file_write(*, run_id: int) -> None:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from portal.business_calendar import business_date
 from portal.models import AuditEvent
-from refunds.exporters import EXPORTERS
+from refunds.exporters import EXPORTERS, copy_csv
 from refunds.exporters.base import csv_chunks
 from refunds.exporters.copy_csv import copy_csv_chunks
 from refunds.models import ExportRun, Refund
@@ -204,3 +204,16 @@ def test_copy_writes_iso_dates_whatever_the_sessions_date_style(tricky_rows):
             cursor.execute("SET DateStyle TO ISO")
     assert written == expected
     assert f",{(TODAY - dt.timedelta(days=2)).isoformat()},".encode() in written  # issued
+
+
+def test_copy_reports_its_progress_after_each_step_of_rows(monkeypatch):
+    """Issue 13: a CSV written by COPY moves the export's progress bar as it goes."""
+    RefundFactory.create_batch(5, issued=True, issued_on=TODAY)
+    monkeypatch.setattr(copy_csv, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(copy_csv, "PROGRESS_EVERY", 4)
+    exporter = EXPORTERS["check_register"]
+    queryset = exporter.queryset(date_from=TODAY, date_to=TODAY)
+    reported = []
+    written = b"".join(copy_csv_chunks(exporter, queryset, reported.append))
+    assert reported == [4]  # after the second chunk of two; the last chunk is the end
+    assert written == python_bytes(exporter, queryset)

@@ -2,10 +2,11 @@
 lets one claim it, the other does nothing, and the file is written once."""
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
 from portal.business_calendar import business_date
-from refunds.exporters import base
+from refunds.exporters import base, copy_csv
 from refunds.models import ExportRun
 from refunds.roles import AUDITOR
 from refunds.tasks import export_file_write
@@ -45,3 +46,42 @@ def test_two_workers_at_once_write_the_file_once(staff, monkeypatch):
     assert len(calls) == 1
     run.refresh_from_db()
     assert (run.status, run.rows_written) == (Status.READY, 2)
+
+
+def test_a_csv_written_by_copy_shows_its_progress_while_the_copy_runs(staff, monkeypatch):
+    """Issue 13: COPY holds the task's connection in one transaction until its last row;
+    the progress is committed on a connection of its own, so the page sees it at once."""
+    RefundFactory.create_batch(5, issued=True, issued_on=TODAY)
+    monkeypatch.setattr(copy_csv, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(copy_csv, "PROGRESS_EVERY", 2)
+    run = ExportRun.objects.create(
+        exporter="check_register",
+        file_format="csv",
+        date_from=TODAY,
+        date_to=TODAY,
+        row_count=5,
+        last_id=10**9,
+        actor=staff(AUDITOR),
+        created_at=timezone.now(),
+        status=Status.QUEUED,
+    )
+    onlooker = connections.create_connection(DEFAULT_DB_ALIAS)
+    seen = []
+    chunks = copy_csv.copy_csv_chunks
+
+    def watched(*args, **kwargs):
+        for chunk in chunks(*args, **kwargs):
+            with onlooker.cursor() as cursor:
+                cursor.execute("SELECT rows_written FROM refunds_exportrun WHERE id = %s", [run.pk])
+                seen.append(cursor.fetchone()[0])
+            yield chunk
+
+    monkeypatch.setattr(copy_csv, "copy_csv_chunks", watched)
+    try:
+        export_file_write.call(run_id=run.pk)
+    finally:
+        onlooker.close()
+    # Before the header, and before each chunk of two rows: the two rows before it.
+    assert seen == [0, 0, 2, 4]
+    run.refresh_from_db()
+    assert (run.status, run.rows_written) == (Status.READY, 5)
