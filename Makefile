@@ -42,8 +42,11 @@ migrate: install
 	$(PY) manage.py createcachetable
 
 # seed_demo adds only what is missing: an existing demo is left as it is.
+# The audit sealer runs beside the server, as in production, and stops with it.
 run: migrate
 	$(PY) manage.py seed_demo --holders $(EXTRA_HOLDERS)
+	$(PY) manage.py seal_audit_trail & sealer=$$!; \
+	trap 'kill $$sealer 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Start the demo again: a new SQLite database, or the one DATABASE_URL names emptied. The
