@@ -10,6 +10,7 @@ to plain ASCII (banks and states take nothing else: `José` → `JOSE`).
 import csv
 import datetime as dt
 import io
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -32,6 +33,9 @@ class Field:
     choices: dict[str, str] = field(default_factory=dict)  # e.g. {"issue": "I", "void": "C"}
     upper: bool = False
     max_width: int = 0  # CSV: text cut to this many characters
+    # The characters a format allows in the field, as a regular expression class
+    # ("A-Z0-9 &"): see `allowed_text`.
+    allowed: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,16 @@ def cell(item: Field, values: dict) -> str:
         return raw.strftime(item.date_format)
     text = ascii_text(raw)
     text = text.upper() if item.upper else text
+    text = allowed_text(text, item.allowed) if item.allowed else text
     return text[: item.max_width] if item.max_width else text
+
+
+def allowed_text(text: str, allowed: str) -> str:
+    """`text` in the characters `allowed`: apostrophes and periods dropped (O'BRIEN JR.
+    → OBRIEN JR), any other character outside `allowed` a space (SMITH-JONES → SMITH
+    JONES), and the spaces between words single."""
+    text = re.sub(r"['.]", "", text)
+    return " ".join(re.sub(f"[^{allowed}]", " ", text).split())
 
 
 def fixed_record(fields, values: dict, record_length: int) -> str:

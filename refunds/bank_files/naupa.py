@@ -19,6 +19,9 @@ from .layouts import Field, Layout
 RECORD_LENGTH = 625
 SOURCE = "NAUPA Standard Electronic File Format (NAUPA II)"
 
+# What a NAUPA name field may hold: "A-Z / 0-9 / Space / &", no punctuation at all.
+NAME_CHARACTERS = "A-Z0-9 &"
+
 # Property type codes (NAUPA code list).
 UNCASHED_CHECK = "MS16"
 CREDIT_BALANCE = "MS09"
@@ -34,7 +37,7 @@ HOLDER = Layout(
         Field("HOLDER_TAX_ID", start=2, width=9),
         Field("HOLDER_REPORT_YEAR", start=15, width=4, justify="right", pad="0"),
         Field("HOLDER_REPORT_NUMBER", start=19, width=2, justify="right", pad="0"),
-        Field("HOLDER_NAME", start=21, width=40, upper=True),
+        Field("HOLDER_NAME", start=21, width=40, upper=True, allowed=NAME_CHARACTERS),
         Field("HOLDER_CITY", start=61, width=30, upper=True),
         Field("HOLDER_STATE", start=121, width=2),
         Field("HOLDER_CONTACT_NAME", start=123, width=40, upper=True),
@@ -55,8 +58,8 @@ PROPERTY = Layout(
     fields=(
         Field("TRCODE", start=1, width=1, value="2"),
         Field("PROP_SEQUENCE_NUMBER", start=2, width=6, justify="right", pad="0"),
-        Field("PROP_OWNER_NAME_LAST", start=8, width=30, upper=True),
-        Field("PROP_OWNER_NAME_FIRST", start=38, width=20, upper=True),
+        Field("PROP_OWNER_NAME_LAST", start=8, width=30, upper=True, allowed=NAME_CHARACTERS),
+        Field("PROP_OWNER_NAME_FIRST", start=38, width=20, upper=True, allowed=NAME_CHARACTERS),
         Field("PROP_OWNER_ADDRESS_1", start=98, width=30, upper=True),
         Field("PROP_OWNER_ADDRESS_2", start=128, width=30, upper=True),
         Field("PROP_OWNER_CITY", start=188, width=30, upper=True),

@@ -163,3 +163,14 @@ def test_support_cannot_download_the_naupa_file(signed_in):
     client = signed_in("Support")
 
     assert client.get(reverse("admin:refunds_exportrun_naupa")).status_code == 403
+
+
+def test_owner_names_hold_only_the_characters_naupa_allows():
+    """Rules B6, B8: a NAUPA name field holds A-Z, 0-9, spaces and & only; punctuation
+    would have the state return the whole file."""
+    closure = closure_of("Mary-Jo.", "O'Brien-Núñez, Jr.", "100000000005")
+    escheated_check(closure, "200005", 1500)
+    report = naupa_report(state="NM", date_from=REMITTED, date_to=REMITTED)
+    owner = report.content.split("\r\n")[1]
+    assert owner[7:37] == "OBRIEN NUNEZ JR".ljust(30)
+    assert owner[37:57] == "MARY JO".ljust(20)
