@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -104,7 +104,8 @@ def _progress(run: ExportRun, own_connection: bool) -> Iterator[Progress]:
     """`progress(rows)` saving how many of `run`'s rows are written, each committed at
     once so that the export's page shows it. The writers run outside any transaction,
     but COPY holds the task's connection in one until its last row: then the progress
-    goes through a connection of its own."""
+    goes through a connection of its own, and if that one fails (no connection left,
+    say) the bar stops moving but the file is still written."""
 
     def on_the_tasks(rows: int) -> None:
         ExportRun.objects.filter(pk=run.pk).update(rows_written=rows)
@@ -113,11 +114,24 @@ def _progress(run: ExportRun, own_connection: bool) -> Iterator[Progress]:
         yield on_the_tasks
         return
     own = connections.create_connection(DEFAULT_DB_ALIAS)
+    failed = False
 
     def on_its_own(rows: int) -> None:
-        with own.cursor() as cursor:
-            cursor.execute(
-                "UPDATE refunds_exportrun SET rows_written = %s WHERE id = %s", [rows, run.pk]
+        nonlocal failed
+        if failed:
+            return
+        try:
+            with own.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE refunds_exportrun SET rows_written = %s WHERE id = %s", [rows, run.pk]
+                )
+        except DatabaseError:
+            failed = True
+            logger.warning(
+                "Export %s: its progress could not be saved; the file is still written",
+                run.pk,
+                exc_info=True,
+                extra={"export": run.pk},
             )
 
     try:

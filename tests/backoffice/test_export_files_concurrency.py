@@ -1,5 +1,7 @@
-"""Two workers given the same background export at once (rule S5.exports): the row lock
-lets one claim it, the other does nothing, and the file is written once."""
+"""Background exports with real transactions (rule S5.exports): two workers given the
+same export at once (the row lock lets one claim it, the other does nothing, and the file
+is written once), and the progress of a CSV written by COPY, seen from another connection
+while the COPY runs."""
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -7,6 +9,7 @@ from django.utils import timezone
 
 from portal.business_calendar import business_date
 from refunds.exporters import base, copy_csv
+from refunds.exporters.files import export_file_path
 from refunds.models import ExportRun
 from refunds.roles import AUDITOR
 from refunds.tasks import export_file_write
@@ -85,3 +88,35 @@ def test_a_csv_written_by_copy_shows_its_progress_while_the_copy_runs(staff, mon
     assert seen == [0, 0, 2, 4]
     run.refresh_from_db()
     assert (run.status, run.rows_written) == (Status.READY, 5)
+
+
+def test_a_progress_that_cannot_be_saved_does_not_stop_the_file(staff, monkeypatch, caplog):
+    """The progress bar is not worth the export: when its connection fails, the COPY
+    goes on and the file is ready, with every row."""
+    RefundFactory.create_batch(5, issued=True, issued_on=TODAY)
+    monkeypatch.setattr(copy_csv, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(copy_csv, "PROGRESS_EVERY", 2)
+    run = ExportRun.objects.create(
+        exporter="check_register",
+        file_format="csv",
+        date_from=TODAY,
+        date_to=TODAY,
+        row_count=5,
+        last_id=10**9,
+        actor=staff(AUDITOR),
+        created_at=timezone.now(),
+        status=Status.QUEUED,
+    )
+    create = connections.create_connection
+
+    def unreachable(alias):
+        wrapper = create(alias)
+        wrapper.settings_dict = {**wrapper.settings_dict, "PORT": "1"}
+        return wrapper
+
+    monkeypatch.setattr(connections, "create_connection", unreachable)
+    export_file_write.call(run_id=run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.rows_written) == (Status.READY, 5)
+    assert export_file_path(run).read_bytes().count(b"\r\n") == 1 + 5
+    assert caplog.text.count("its progress could not be saved") == 1
