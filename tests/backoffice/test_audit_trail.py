@@ -542,3 +542,16 @@ def test_production_requires_the_audit_key_from_the_environment():
     assert "Set the AUDIT_HMAC_KEYS environment variable" in missing.stderr
     configured = manage_in_production("check", "--deploy")
     assert configured.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pattern indexes are PostgreSQL's")
+@pytest.mark.postgres
+def test_an_audited_write_maintains_only_the_indexes_something_reads(trail):
+    """Issue 13: no `varchar_pattern_ops` twin beside the hash's and the action's index;
+    the hash is still unique (a copied event is refused) and the action still indexed."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'portal_auditevent'")
+        definitions = [row[0] for row in cursor.fetchall()]
+    assert not [d for d in definitions if "pattern_ops" in d]
+    assert [d for d in definitions if "UNIQUE" in d and "(hash)" in d]
+    assert [d for d in definitions if "UNIQUE" not in d and "(action)" in d]
