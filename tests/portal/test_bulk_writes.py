@@ -134,9 +134,10 @@ def test_in_with_many_ids_finds_the_same_rows(count):
     by_relation = Closure.objects.filter(account__in=wanted)
     by_instances = Closure.objects.filter(account__in=accounts[:count])
     by_column = Closure.objects.filter(account_id__in=wanted)
+    by_text = Closure.objects.filter(account_id__in=[str(pk) for pk in wanted])
 
     assert sorted(account.pk for account in by_id) == sorted(wanted)
-    for closures_found in (by_relation, by_instances, by_column):
+    for closures_found in (by_relation, by_instances, by_column, by_text):
         assert {closure.pk for closure in closures_found} == closures
     as_array = "= ANY(" in str(by_column.query)
     assert as_array == (connection.vendor == "postgresql" and count >= ARRAY_FROM)
