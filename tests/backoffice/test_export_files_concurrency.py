@@ -22,20 +22,25 @@ TODAY = business_date(timezone.now())
 Status = ExportRun.Status
 
 
-def test_two_workers_at_once_write_the_file_once(staff, monkeypatch):
-    RefundFactory(issued=True, issued_on=TODAY, check_number="410001")
-    RefundFactory(issued=True, issued_on=TODAY, check_number="410002")
-    run = ExportRun.objects.create(
+def queued_check_register(auditor, file_format, *, rows):
+    """Today's check register, asked for by `auditor`, waiting for a worker."""
+    return ExportRun.objects.create(
         exporter="check_register",
-        file_format="xlsx",
+        file_format=file_format,
         date_from=TODAY,
         date_to=TODAY,
-        row_count=2,
+        row_count=rows,
         last_id=10**9,
-        actor=staff(AUDITOR),
+        actor=auditor,
         created_at=timezone.now(),
         status=Status.QUEUED,
     )
+
+
+def test_two_workers_at_once_write_the_file_once(staff, monkeypatch):
+    RefundFactory(issued=True, issued_on=TODAY, check_number="410001")
+    RefundFactory(issued=True, issued_on=TODAY, check_number="410002")
+    run = queued_check_register(staff(AUDITOR), "xlsx", rows=2)
     calls = []
     plain = base.xlsx_file
 
@@ -57,17 +62,7 @@ def test_a_csv_written_by_copy_shows_its_progress_while_the_copy_runs(staff, mon
     RefundFactory.create_batch(5, issued=True, issued_on=TODAY)
     monkeypatch.setattr(copy_csv, "CHUNK_SIZE", 2)
     monkeypatch.setattr(copy_csv, "PROGRESS_EVERY", 2)
-    run = ExportRun.objects.create(
-        exporter="check_register",
-        file_format="csv",
-        date_from=TODAY,
-        date_to=TODAY,
-        row_count=5,
-        last_id=10**9,
-        actor=staff(AUDITOR),
-        created_at=timezone.now(),
-        status=Status.QUEUED,
-    )
+    run = queued_check_register(staff(AUDITOR), "csv", rows=5)
     onlooker = connections.create_connection(DEFAULT_DB_ALIAS)
     seen = []
     chunks = copy_csv.copy_csv_chunks
@@ -96,17 +91,7 @@ def test_a_progress_that_cannot_be_saved_does_not_stop_the_file(staff, monkeypat
     RefundFactory.create_batch(5, issued=True, issued_on=TODAY)
     monkeypatch.setattr(copy_csv, "CHUNK_SIZE", 2)
     monkeypatch.setattr(copy_csv, "PROGRESS_EVERY", 2)
-    run = ExportRun.objects.create(
-        exporter="check_register",
-        file_format="csv",
-        date_from=TODAY,
-        date_to=TODAY,
-        row_count=5,
-        last_id=10**9,
-        actor=staff(AUDITOR),
-        created_at=timezone.now(),
-        status=Status.QUEUED,
-    )
+    run = queued_check_register(staff(AUDITOR), "csv", rows=5)
     create = connections.create_connection
 
     def unreachable(alias):
