@@ -160,9 +160,10 @@ def load(port: int, path: str, cookie: str, *, threads: int, seconds: float) -> 
 def combined(parts: list[dict]) -> dict:
     """`load`'s figures over several slices: requests over their time, the median p50."""
     requests = sum(part["requests"] for part in parts)
+    seconds = sum(part["seconds"] for part in parts)
     return {
         "requests": requests,
-        "seconds": sum(part["seconds"] for part in parts),
-        "rps": round(requests / sum(part["seconds"] for part in parts), 1),
+        "seconds": seconds,
+        "rps": round(requests / seconds, 1),
         "p50_ms": statistics.median(part["p50_ms"] for part in parts),
     }

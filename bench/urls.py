@@ -14,7 +14,7 @@ from django.urls import path
 from accounts.selectors import account_for_holder
 from portal.urls import urlpatterns as portal_urlpatterns
 
-LEAST_HOLDER_PAGE = engines["django"].from_string(
+LEAST_HOLDER_TEMPLATE = engines["django"].from_string(
     '{% extends "base.html" %}{% load portal_tags %}{% block content %}'
     "<h1>My Account</h1><p>{{ account.number }}</p>"
     "<p>{{ account.advance_connect.balance_cents|money }}</p>{% endblock %}"
@@ -29,7 +29,7 @@ def floor(request):
 @login_required
 def least_holder_page(request):
     context = {"account": account_for_holder(request.user)}
-    return HttpResponse(LEAST_HOLDER_PAGE.render(context, request))
+    return HttpResponse(LEAST_HOLDER_TEMPLATE.render(context, request))
 
 
 urlpatterns = [
