@@ -1,5 +1,7 @@
 """Small helpers the tests share: TOTP codes and links out of emails."""
 
+import contextlib
+import io
 import os
 import re
 import subprocess
@@ -7,9 +9,11 @@ import sys
 import threading
 import time
 
+import psycopg
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection, connections
 
 TOTP_PERIOD = 30
@@ -108,6 +112,28 @@ def running_as_app_role() -> bool:
         and connection.vendor == "postgresql"
         and (connection.settings_dict["USER"] == APP_ROLE)
     )
+
+
+@contextlib.contextmanager
+def app_role_login():
+    """A connection (autocommit) logged in as the app role for real, not SET ROLE, with
+    the grants `create_db_roles` gives: what someone holding the app's login could do.
+    In CI the suite already runs as that role; locally the grants are applied first."""
+    if not running_as_app_role():
+        owner = connection.settings_dict["USER"]
+        call_command(
+            "create_db_roles", owner=owner, app=APP_ROLE or "portal_app", stdout=io.StringIO()
+        )
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        host=settings_dict["HOST"],
+        port=settings_dict["PORT"] or 5432,
+        dbname=settings_dict["NAME"],
+        user=APP_ROLE or "portal_app",
+        password=os.environ.get("DB_APP_PASSWORD"),
+        autocommit=True,
+    ) as app:
+        yield app
 
 
 def execute_as_owner(cursor, sql, params=None):

@@ -7,12 +7,8 @@ as whoever DATABASE_URL names, and these tests first apply the app role's grants
 not SET ROLE) and try what someone holding the app's login would.
 """
 
-import io
-import os
-
 import psycopg
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -22,7 +18,7 @@ from refunds.services import transitions as t
 from tests import helpers
 from tests.factories import UserFactory
 from tests.factories.refunds import RefundFactory
-from tests.helpers import postgres_only, running_as_app_role
+from tests.helpers import app_role_login, postgres_only
 
 pytestmark = [*postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -31,22 +27,11 @@ APP_ROLE = helpers.APP_ROLE or "portal_app"
 
 @pytest.fixture
 def app_login():
-    """A connection logged in as the app role, with the grants `create_db_roles` gives."""
-    if not running_as_app_role():
-        owner = connection.settings_dict["USER"]
-        call_command("create_db_roles", owner=owner, app=APP_ROLE, stdout=io.StringIO())
+    """A connection logged in as the app role, with one audited, sealed change to find."""
     clerk = UserFactory(staff=True)
     t.refund_mark_issued(refund=RefundFactory(), actor=clerk, check_number="9301")
     audit_seal_pending(at=timezone.now())
-    settings_dict = connection.settings_dict
-    with psycopg.connect(
-        host=settings_dict["HOST"],
-        port=settings_dict["PORT"] or 5432,
-        dbname=settings_dict["NAME"],
-        user=APP_ROLE,
-        password=os.environ.get("DB_APP_PASSWORD"),
-        autocommit=True,
-    ) as app:
+    with app_role_login() as app:
         yield app
 
 
