@@ -1,7 +1,15 @@
 import json
+from functools import reduce
+from operator import or_
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db import connections
+from django.db.models import Q
 from django.utils.html import format_html
+
+from refunds.admin.base import EstimatedCountPaginator
+from refunds.admin.search import closure_reference_term
 
 from .admin_filters import date_range_filter
 from .audit import AuditAction, covering_seal
@@ -22,10 +30,108 @@ class ReadOnlyTrailAdmin(admin.ModelAdmin):
         return False
 
 
+def indexed_values(column: str) -> list[str]:
+    """The distinct values of an indexed column of the audit trail, in order, read off its
+    index one value at a time: `SELECT DISTINCT` reads every event (PostgreSQL before 18
+    has no skip scan), 0.6 s a column at five million events."""
+    connection = connections[AuditEvent.objects.db]
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    name = connection.ops.quote_name(column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE seen(value) AS ("  # noqa: S608 (names quoted, from the model)
+            f"SELECT min({name}) FROM {table} UNION ALL "
+            f"SELECT (SELECT min({name}) FROM {table} WHERE {name} > seen.value) "
+            f"FROM seen WHERE seen.value IS NOT NULL) "
+            f"SELECT value FROM seen WHERE value IS NOT NULL"
+        )
+        return [value for (value,) in cursor.fetchall()]
+
+
+class IndexedValuesFilter(admin.SimpleListFilter):
+    """A filter by the values the trail holds in an indexed column (`indexed_values`)."""
+
+    parameter_name: str
+
+    def lookups(self, request, model_admin):
+        return [(value, self.words(value)) for value in indexed_values(self.parameter_name)]
+
+    def words(self, value: str) -> str:
+        return value
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(**{self.parameter_name: value}) if value else queryset
+
+
+class ActionFilter(IndexedValuesFilter):
+    title = "action"
+    parameter_name = "action"
+
+    def words(self, value):
+        return AuditAction.words(value)
+
+
+class ObjectTypeFilter(IndexedValuesFilter):
+    title = "object type"
+    parameter_name = "object_type"
+
+
+def audit_search(term: str) -> Q:
+    """What an auditor's search box term finds, read as the one kind of thing it looks like,
+    each through an index of the trail (a substring search reads every event):
+
+    - digits: the events of the object with that id, whatever its type;
+    - a closure reference (`CL-ABCD-EFGH`): the events of the closure and its refunds,
+      held funds and address changes;
+    - an email (has `@`): the events its user did;
+    - an action's code or the start of one (`refund.`), or words of its label ("cashed"):
+      the events of those actions;
+    - anything else: the object's or the actor's text containing it (a scan).
+    """
+    from refunds.models import AddressChangeRequest, Closure, HeldFunds, Refund
+
+    if term.isdigit():
+        return Q(object_type__in=indexed_values("object_type"), object_id=term)
+    if reference := closure_reference_term(term):
+        closure = Closure.objects.filter(reference=reference).first()
+        if closure is None:
+            return Q(pk__in=[])
+        related = [
+            (Closure, [closure.pk]),
+            (Refund, closure.refunds.values_list("pk", flat=True)),
+            (HeldFunds, closure.held_funds.values_list("pk", flat=True)),
+            (AddressChangeRequest, closure.address_changes.values_list("pk", flat=True)),
+        ]
+        return reduce(
+            or_,
+            (
+                Q(object_type=model._meta.label_lower, object_id__in=[str(pk) for pk in pks])
+                for model, pks in related
+            ),
+        )
+    if "@" in term:
+        # The ids themselves, not a subquery: planned with the actor's own statistics,
+        # the page of a subquery's actors walked the whole trail by id (1.7 s).
+        users = get_user_model().objects.filter(email__iexact=term)
+        return Q(actor__in=list(users.values_list("pk", flat=True)))
+    words = term.casefold()
+    actions = [
+        action
+        for action, label in AuditAction.choices
+        if action.startswith(words) or words in str(label).casefold()
+    ]
+    if actions:
+        return Q(action__in=actions)
+    return Q(object_repr__icontains=term) | Q(actor_label__icontains=term)
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyTrailAdmin):
     """The audit trail, to read (SPEC §5): no role, superuser included, adds, edits or
-    deletes an entry here; on PostgreSQL the database refuses it too."""
+    deletes an entry here; on PostgreSQL the database refuses it too. At tens of millions
+    of events its list is counted from PostgreSQL's estimate, its filters read their
+    choices off the indexes and its search goes to an index (`audit_search`)."""
 
     list_display = [
         "occurred_at",
@@ -35,10 +141,22 @@ class AuditEventAdmin(ReadOnlyTrailAdmin):
         "object_id",
         "object_shown",
     ]
-    list_filter = ["action", "object_type", ("occurred_at", date_range_filter("when"))]
-    search_fields = ["object_repr", "actor_label", "=object_id", "=action"]
-    search_help_text = "Object, who, object id or action"
+    list_filter = [ActionFilter, ObjectTypeFilter, ("occurred_at", date_range_filter("when"))]
+    search_fields = ["object_repr"]  # shows the box; `get_search_results` does the search
+    search_help_text = (
+        "An object id, a closure reference, a staff member's email, an action "
+        "(refund.cashed, or words like “cashed”), or text of the object or who did it"
+    )
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(audit_search(term)), False
+
     fields = [
         "occurred_at",
         "actor_label",
