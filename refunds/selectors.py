@@ -5,7 +5,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import BigIntegerField, CharField, F, OuterRef, Q, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 
@@ -17,6 +19,8 @@ from accounts.models import (
     PurchaseMethod,
     phone_national,
 )
+from portal.audit import AuditAction
+from portal.models import AuditEvent
 from portal.money import cents_to_decimal
 
 from .models import Closure, Refund
@@ -175,3 +179,83 @@ def closure_facts(closure: Closure) -> ClosureFacts:
         had_advance_connect=had_advance_connect,
         last_deposit_method=last_deposit or "",
     )
+
+
+@dataclass(frozen=True)
+class RefundNotBacked:
+    refund_id: int
+    reference: str
+    problem: str
+
+
+def refunds_not_backed() -> Iterator[RefundNotBacked]:
+    """Refunds whose money the records do not back (rule S3), for `verify_refunds`:
+
+    - no `refund.created` event in the audit trail for the refund, or one that recorded
+      another amount or method: a refund the portal did not make (written with the
+      database login). `verify_audit_trail` shows the events themselves are the portal's;
+    - a closure's first refund for another amount than the closure refunds, or a
+      replacement for another amount than the refund it replaces: money refunded twice.
+
+    Read set-based, a correlated lookup per refund on the trail's (type, id) index."""
+    created = AuditEvent.objects.filter(
+        object_type=Refund._meta.label_lower,
+        action=AuditAction.REFUND_CREATED,
+        object_id=Cast(OuterRef("pk"), CharField()),
+    ).order_by("id")
+    audited = (
+        Refund.objects.annotate(
+            audited_amount=Subquery(
+                created.annotate(
+                    value=Cast(KeyTextTransform("amount_cents", "after"), BigIntegerField())
+                ).values("value")[:1]
+            ),
+            audited_method=Subquery(
+                created.annotate(value=KeyTextTransform("method", "after")).values("value")[:1]
+            ),
+        )
+        .filter(
+            Q(audited_amount__isnull=True)
+            | ~Q(audited_amount=F("amount_cents"))
+            | ~Q(audited_method=F("method"))
+        )
+        .order_by("pk")
+    )
+    for pk, reference, amount, method, audited_amount, audited_method in audited.values_list(
+        "pk", "closure__reference", "amount_cents", "method", "audited_amount", "audited_method"
+    ).iterator():
+        if audited_amount is None:
+            problem = "no audited creation: the portal did not make it"
+        else:
+            problem = (
+                f"made as a {audited_method} refund of ${cents_to_decimal(audited_amount)}, "
+                f"now a {method} refund of ${cents_to_decimal(amount)}"
+            )
+        yield RefundNotBacked(pk, reference, problem)
+    originals = Refund.objects.filter(replaces__isnull=True).exclude(
+        amount_cents=F("closure__refund_cents")
+    )
+    for pk, reference, amount, owed in (
+        originals.order_by("pk")
+        .values_list("pk", "closure__reference", "amount_cents", "closure__refund_cents")
+        .iterator()
+    ):
+        yield RefundNotBacked(
+            pk,
+            reference,
+            f"refunds ${cents_to_decimal(amount)}; the closure refunds ${cents_to_decimal(owed)}",
+        )
+    replacements = Refund.objects.filter(replaces__isnull=False).exclude(
+        amount_cents=F("replaces__amount_cents")
+    )
+    for pk, reference, amount, replaced in (
+        replacements.order_by("pk")
+        .values_list("pk", "closure__reference", "amount_cents", "replaces__amount_cents")
+        .iterator()
+    ):
+        yield RefundNotBacked(
+            pk,
+            reference,
+            f"refunds ${cents_to_decimal(amount)} in place of a refund of "
+            f"${cents_to_decimal(replaced)}",
+        )
