@@ -4,6 +4,7 @@ the services (SPEC §3-§5)."""
 from . import (
     accounts,
     address_changes,
+    audit,
     bank_files,
     erasure,
     exports,
@@ -16,6 +17,7 @@ from . import (
 __all__ = [
     "accounts",
     "address_changes",
+    "audit",
     "bank_files",
     "erasure",
     "exports",

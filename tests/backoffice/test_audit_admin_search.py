@@ -7,8 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portal.actors import SYSTEM
-from portal.admin import indexed_values
 from portal.audit import AuditAction, audit_record
+from refunds.admin.audit import indexed_values
 from refunds.models import Closure
 from refunds.roles import AUDITOR
 from tests.factories.refunds import HeldFundsFactory, RefundFactory

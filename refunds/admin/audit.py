@@ -1,3 +1,6 @@
+"""The audit trail (portal's AuditEvent and AuditSeal) as auditors read it in the back
+office: read only, searched and filtered through its indexes."""
+
 import json
 from functools import reduce
 from operator import or_
@@ -8,13 +11,14 @@ from django.db import connections
 from django.db.models import Q
 from django.utils.html import format_html
 
-from refunds.admin.base import EstimatedCountPaginator
-from refunds.admin.search import closure_reference_term
+from portal.admin_filters import date_range_filter
+from portal.audit import AuditAction, covering_seal
+from portal.datakeys import KeyRing
+from portal.models import AuditEvent, AuditSeal
 
-from .admin_filters import date_range_filter
-from .audit import AuditAction, covering_seal
-from .datakeys import KeyRing
-from .models import AuditEvent, AuditSeal
+from ..models import AddressChangeRequest, Closure, HeldFunds, Refund
+from .base import EstimatedCountPaginator
+from .search import closure_reference_term
 
 
 class ReadOnlyTrailAdmin(admin.ModelAdmin):
@@ -89,8 +93,6 @@ def audit_search(term: str) -> Q:
       the events of those actions;
     - anything else: the object's or the actor's text containing it (a scan).
     """
-    from refunds.models import AddressChangeRequest, Closure, HeldFunds, Refund
-
     if term.isdigit():
         return Q(object_type__in=indexed_values("object_type"), object_id=term)
     if reference := closure_reference_term(term):
