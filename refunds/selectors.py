@@ -232,30 +232,19 @@ def refunds_not_backed() -> Iterator[RefundNotBacked]:
                 f"now a {method} refund of ${cents_to_decimal(amount)}"
             )
         yield RefundNotBacked(pk, reference, problem)
-    originals = Refund.objects.filter(replaces__isnull=True).exclude(
-        amount_cents=F("closure__refund_cents")
-    )
-    for pk, reference, amount, owed in (
-        originals.order_by("pk")
-        .values_list("pk", "closure__reference", "amount_cents", "closure__refund_cents")
-        .iterator()
-    ):
-        yield RefundNotBacked(
-            pk,
-            reference,
-            f"refunds ${cents_to_decimal(amount)}; the closure refunds ${cents_to_decimal(owed)}",
-        )
-    replacements = Refund.objects.filter(replaces__isnull=False).exclude(
-        amount_cents=F("replaces__amount_cents")
-    )
-    for pk, reference, amount, replaced in (
-        replacements.order_by("pk")
-        .values_list("pk", "closure__reference", "amount_cents", "replaces__amount_cents")
-        .iterator()
-    ):
-        yield RefundNotBacked(
-            pk,
-            reference,
-            f"refunds ${cents_to_decimal(amount)} in place of a refund of "
-            f"${cents_to_decimal(replaced)}",
-        )
+    # What each refund of a closure's chain must pay: the first what the closure refunds,
+    # a replacement what the refund it replaces did.
+    chain = [
+        (Q(replaces__isnull=True), "closure__refund_cents", "the closure refunds"),
+        (Q(replaces__isnull=False), "replaces__amount_cents", "it replaces a refund of"),
+    ]
+    for which, owed_path, owed_words in chain:
+        rows = Refund.objects.filter(which).exclude(amount_cents=F(owed_path)).order_by("pk")
+        for pk, reference, amount, owed in rows.values_list(
+            "pk", "closure__reference", "amount_cents", owed_path
+        ).iterator():
+            yield RefundNotBacked(
+                pk,
+                reference,
+                f"refunds ${cents_to_decimal(amount)}; {owed_words} ${cents_to_decimal(owed)}",
+            )

@@ -17,21 +17,8 @@ from portal.datakeys import KeyRing
 from portal.models import AuditEvent, AuditSeal
 
 from ..models import AddressChangeRequest, Closure, HeldFunds, Refund
-from .base import EstimatedCountPaginator
+from .base import ReadOnlyAdmin
 from .search import closure_reference_term
-
-
-class ReadOnlyTrailAdmin(admin.ModelAdmin):
-    """The trail is written by `portal.audit` alone: nobody adds, edits or deletes here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def indexed_values(column: str) -> list[str]:
@@ -129,7 +116,7 @@ def audit_search(term: str) -> Q:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyTrailAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """The audit trail, to read (SPEC §5): no role, superuser included, adds, edits or
     deletes an entry here; on PostgreSQL the database refuses it too. At tens of millions
     of events its list is counted from PostgreSQL's estimate, its filters read their
@@ -149,9 +136,6 @@ class AuditEventAdmin(ReadOnlyTrailAdmin):
         "An object id, a closure reference, a staff member's email, an action "
         "(refund.cashed, or words like “cashed”), or text of the object or who did it"
     )
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    paginator = EstimatedCountPaginator
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -206,7 +190,7 @@ class AuditEventAdmin(ReadOnlyTrailAdmin):
 
 
 @admin.register(AuditSeal)
-class AuditSealAdmin(ReadOnlyTrailAdmin):
+class AuditSealAdmin(ReadOnlyAdmin):
     """The seal chain that links the audit trail's events (SPEC §5), to read only."""
 
     list_display = ["id", "sealed_at", "first_event_id", "last_event_id", "events", "key_id"]
@@ -220,7 +204,6 @@ class AuditSealAdmin(ReadOnlyTrailAdmin):
         "hash",
         "key_id",
     ]
-    show_full_result_count = False
 
 
 def _json(values):

@@ -99,8 +99,8 @@ def test_money_refunded_twice_is_not_backed():
             "2 refund(s) not backed by the records:",
             f"- refund {original.pk} ({closure.reference}): refunds $42.50; the closure "
             "refunds $10.00",
-            f"- refund {replacement.pk} ({closure.reference}): refunds $85.00 in place of a "
-            "refund of $42.50",
+            f"- refund {replacement.pk} ({closure.reference}): refunds $85.00; it replaces "
+            "a refund of $42.50",
         ],
     )
 
