@@ -123,11 +123,16 @@ def warmed(client, path: str, query: dict) -> None:
 
 def measure_admin(repetitions: int) -> dict:
     """Every case of `cases` and the floor, each timed `repetitions` times."""
+    terms = search_terms()
+    return {"terms": terms, **measure_pages(cases(terms), repetitions)}
+
+
+def measure_pages(page_cases: list[tuple[str, str, str, dict]], repetitions: int) -> dict:
+    """Each (what, role, path, query) of `page_cases` and the floor, `repetitions` times."""
     from django.test import Client
 
-    terms = search_terms()
     clients: dict[str, Client] = {}
-    for _what, role, path, query in cases(terms):
+    for _what, role, path, query in page_cases:
         if role not in clients:
             clients[role] = Client()
             clients[role].force_login(staff_member(role))
@@ -135,10 +140,10 @@ def measure_admin(repetitions: int) -> dict:
         warmed(clients[role], path, query)
     # Round by round, each page once and the floor once, so a busy moment on the shared
     # machine weighs on both alike.
-    times: dict[str, list[float]] = {what: [] for what, *_ in cases(terms)}
+    times: dict[str, list[float]] = {what: [] for what, *_ in page_cases}
     floor_times: list[float] = []
     for _ in range(repetitions):
-        for what, role, path, query in cases(terms):
+        for what, role, path, query in page_cases:
             started = time.perf_counter()
             clients[role].get(path, query)
             times[what].append(time.perf_counter() - started)
@@ -146,10 +151,9 @@ def measure_admin(repetitions: int) -> dict:
             clients[role].get("/bench/floor/")
             floor_times.append(time.perf_counter() - started)
     return {
-        "terms": terms,
         "floor": {**percentiles(floor_times), "samples": len(floor_times)},
         "pages": [
             {"what": what, "query": query, **percentiles(times[what]), "samples": repetitions}
-            for what, _role, _path, query in cases(terms)
+            for what, _role, _path, query in page_cases
         ],
     }

@@ -27,11 +27,15 @@ loads Django, so a child's peak memory is its own.
 - The same closures by this tree against commit BENCH_BASELINE (d300cc8, before issue 13),
   each migrated, seeded and closing on a fresh database of its own (bench/baseline.py):
   closures/s by 1 and by 4 processes, now vs then (target >= 1.0x), and their lock waits.
+- The audit trail's admin for auditors (bench/audit_trail.py), last, on 10,000,000 more
+  events: the list, a filter and searches by object id, closure reference, staff email
+  and action words, p50 < 50 ms; other text, which reads every event, for reference.
 
 Sizes come from the environment for a quick run: BENCH_REFUNDS (10000000), BENCH_CSV_ROWS
 (1000000), BENCH_XLSX_ROWS (1000000), BENCH_ADMIN_REPETITIONS (30), BENCH_LEDGER_ROWS
 (100000), BENCH_LOAD_SECONDS (10), BENCH_CLOSURES (2000), BENCH_SWEEP_ACCOUNTS (10000),
-BENCH_BASELINE_ALONE (300), BENCH_BASELINE_TOGETHER (1200), BENCH_BASELINE_ROUNDS (3).
+BENCH_BASELINE_ALONE (300), BENCH_BASELINE_TOGETHER (1200), BENCH_BASELINE_ROUNDS (3),
+BENCH_AUDIT_EVENTS (10000000).
 BENCH_KEEP, BENCH_REUSE and BENCH_PARTS (below) run parts of it against a kept database.
 """
 
@@ -67,6 +71,7 @@ LOAD_ROUNDS = 5
 CLOSURES_AT_ONCE = _size("BENCH_CLOSURES", 2_000)
 CLOSURES_ALONE = CLOSURES_AT_ONCE // 4
 SWEEP_ACCOUNTS = _size("BENCH_SWEEP_ACCOUNTS", 10_000)
+AUDIT_EVENTS = _size("BENCH_AUDIT_EVENTS", 10_000_000)
 SERVER_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 # For working on one figure: BENCH_KEEP=1 keeps the filled database, BENCH_REUSE=<name>
 # measures a kept one again without filling, BENCH_PARTS=admin,sweeps runs only those parts.
@@ -401,6 +406,12 @@ def step_close(ids_json):
     close_each(json.loads(ids_json))
 
 
+def step_audit_trail():
+    from bench.audit_trail import measure_trail
+
+    print(json.dumps(measure_trail(AUDIT_EVENTS, ADMIN_REPETITIONS)))
+
+
 def step_audit():
     from bench.closures import audit_check
 
@@ -477,6 +488,7 @@ STEPS = {
     "closures-prepare": step_closures_prepare,
     "close": step_close,
     "audit": step_audit,
+    "audit-trail": step_audit_trail,
     "sweep-measure": step_sweep_measure,
     "sweep-fill": step_sweep_fill,
     "sweep-close": step_sweep_close,
@@ -634,6 +646,37 @@ class Bench:
             f"round each page once and the floor (bench/urls.py, a signed-in page that does "
             f"nothing) after each page ({floor['samples']} floor samples). Search terms read "
             f"from rows in the middle of the tables: {figures['terms']}."
+        )
+
+    def audit_trail(self):
+        from bench.audit_trail import FREE_TEXT_REPETITIONS
+
+        figures = self.child("audit-trail")
+        floor = figures["floor"]
+        for page in figures["pages"]:
+            self.row(
+                f"admin {page['what']}",
+                f"p50 {page['p50_ms']} ms (p95 {page['p95_ms']})",
+                f"p50 {floor['p50_ms']} ms (p95 {floor['p95_ms']})",
+                f"{page['p50_ms'] / floor['p50_ms']:.1f}x",
+                f"p50 < {PAGE_TARGET_MS} ms",
+                page["p50_ms"] < PAGE_TARGET_MS,
+            )
+        scan = figures["scan"]
+        self.row(
+            f"admin {scan['what']}",
+            f"p50 {scan['p50_ms']} ms (p95 {scan['p95_ms']})",
+            "",
+            "",
+            "",
+            None,
+        )
+        fill = figures["fill"]
+        self.notes.append(
+            f"Audit trail: {fill['added']:,} events added by set-based SQL in "
+            f"{fill['seconds']} s (bench/audit_trail.py; {fill['events']:,} in all), then "
+            f"each page as the admin pages are, {ADMIN_REPETITIONS} rounds with the floor; "
+            f"other text {FREE_TEXT_REPETITIONS} times. Terms: {figures['terms']}."
         )
 
     def holder_pages(self):
@@ -857,6 +900,7 @@ def main():
         bench.sweeps,
         bench.closures,
         bench.closures_vs_baseline,
+        bench.audit_trail,  # last: its events are not keyed, and the trail was verified
     )
     try:
         if REUSE:
