@@ -2,8 +2,6 @@
 office: read only, searched and filtered through its indexes."""
 
 import json
-from functools import reduce
-from operator import or_
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -68,36 +66,56 @@ class ObjectTypeFilter(IndexedValuesFilter):
     parameter_name = "object_type"
 
 
+# A reference's start may match many closures: the events of the first ones are shown.
+CLOSURES_SHOWN = 20
+
+
+def _events_of(model, pks) -> Q:
+    """The events of the `model` rows with ids `pks`, through the (type, id) index."""
+    return Q(object_type=model._meta.label_lower, object_id__in=[str(pk) for pk in pks])
+
+
 def audit_search(term: str) -> Q:
     """What an auditor's search box term finds, read as the one kind of thing it looks like,
     each through an index of the trail (a substring search reads every event):
 
-    - digits: the events of the object with that id, whatever its type;
-    - a closure reference (`CL-ABCD-EFGH`): the events of the closure and its refunds,
-      held funds and address changes;
+    - digits: the events of the object with that id, whatever its type, and of the
+      refund a check with that number was printed for;
+    - a closure reference (`CL-ABCD-EFGH`, or its start): the events of the closure and
+      its refunds, held funds and address changes;
     - an email (has `@`): the events its user did;
     - an action's code or the start of one (`refund.`), or words of its label ("cashed"):
       the events of those actions;
     - anything else: the object's or the actor's text containing it (a scan).
     """
     if term.isdigit():
-        return Q(object_type__in=indexed_values("object_type"), object_id=term)
+        # An object's id, or a check's number: the refund it was printed for.
+        checks = Refund.objects.filter(check_number=term).values_list("pk", flat=True)
+        return Q(object_type__in=indexed_values("object_type"), object_id=term) | _events_of(
+            Refund, checks
+        )
     if reference := closure_reference_term(term):
-        closure = Closure.objects.filter(reference=reference).first()
-        if closure is None:
-            return Q(pk__in=[])
-        related = [
-            (Closure, [closure.pk]),
-            (Refund, closure.refunds.values_list("pk", flat=True)),
-            (HeldFunds, closure.held_funds.values_list("pk", flat=True)),
-            (AddressChangeRequest, closure.address_changes.values_list("pk", flat=True)),
-        ]
-        return reduce(
-            or_,
-            (
-                Q(object_type=model._meta.label_lower, object_id__in=[str(pk) for pk in pks])
-                for model, pks in related
-            ),
+        # Exact, or the start of one while it is typed (the references' prefix index).
+        closures = list(
+            Closure.objects.filter(reference__startswith=reference)
+            .order_by("reference")
+            .values_list("pk", flat=True)[:CLOSURES_SHOWN]
+        )
+        return (
+            _events_of(Closure, closures)
+            | _events_of(
+                Refund, Refund.objects.filter(closure__in=closures).values_list("pk", flat=True)
+            )
+            | _events_of(
+                HeldFunds,
+                HeldFunds.objects.filter(closure__in=closures).values_list("pk", flat=True),
+            )
+            | _events_of(
+                AddressChangeRequest,
+                AddressChangeRequest.objects.filter(closure__in=closures).values_list(
+                    "pk", flat=True
+                ),
+            )
         )
     if "@" in term:
         # The ids themselves, not a subquery: planned with the actor's own statistics,

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from portal.actors import SYSTEM
 from portal.audit import AuditAction, audit_record
+from portal.models import AuditEvent
 from refunds.admin.audit import indexed_values
 from refunds.models import Closure
 from refunds.roles import AUDITOR
@@ -27,7 +28,7 @@ def _record(action, target, actor=SYSTEM):
 def trail(staff):
     """Events on two closures' refunds, held funds and closures, by a clerk and the system."""
     clerk = staff(email="clerk@example.test")
-    mine, other = RefundFactory(), RefundFactory()
+    mine, other = RefundFactory(issued=True, check_number="880123"), RefundFactory()
     held = HeldFundsFactory(closure=mine.closure, refund=mine)
     return {
         "clerk": clerk,
@@ -65,12 +66,19 @@ def test_an_object_id_finds_that_objects_events_whatever_its_type(signed_in, tra
     assert _found(client, q="987654321") == set()
 
 
+def test_a_check_number_finds_the_events_of_the_refund_it_was_printed_for(signed_in, trail):
+    client = signed_in(AUDITOR)
+    assert not AuditEvent.objects.filter(object_id="880123").exists()  # no object's id
+    assert _found(client, q="880123") == _events(trail, "issued", "stale")
+
+
 def test_a_closure_reference_finds_the_closure_its_refunds_and_held_funds(signed_in, trail):
     client = signed_in(AUDITOR)
     reference = trail["mine"].closure.reference
     mine = _events(trail, "issued", "stale", "held", "closed")
     assert _found(client, q=reference) == mine
     assert _found(client, q=reference.lower().replace("-", "")) == mine  # as typed on a call
+    assert _found(client, q=reference[:7]) == mine  # the start of one, as it is typed
     assert _found(client, q="CL-ZZZZ-ZZZZ") == set()
     assert not Closure.objects.filter(reference="CL-ZZZZ-ZZZZ").exists()
 
