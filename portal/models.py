@@ -36,6 +36,7 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("who"),
+        db_index=False,  # `portal_audit_actor_id` below leads with it
     )
     actor_label = models.CharField(_("who (as recorded)"), max_length=254)
     action = models.CharField(_("action"), max_length=64, db_index=True)
@@ -55,7 +56,12 @@ class AuditEvent(models.Model):
         ordering = ["id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit trail")
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # What one person did, in order: an auditor's search by email reads the page
+            # straight off it (with the actor alone, 66,000 events were sorted, 54 ms).
+            models.Index(fields=["actor", "id"], name="portal_audit_actor_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
