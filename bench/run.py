@@ -628,8 +628,8 @@ class Bench:
             peak < XLSX_LIMIT_MIB and task["download_ok"] is True,
         )
 
-    def admin(self):
-        figures = self.child("admin")
+    def page_rows(self, figures):
+        """A row for each admin page of `figures` (`measure_pages`), against its floor."""
         floor = figures["floor"]
         for page in figures["pages"]:
             self.row(
@@ -640,6 +640,11 @@ class Bench:
                 f"p50 < {PAGE_TARGET_MS} ms",
                 page["p50_ms"] < PAGE_TARGET_MS,
             )
+        return floor
+
+    def admin(self):
+        figures = self.child("admin")
+        floor = self.page_rows(figures)
         self.notes.append(
             f"Admin pages: Django's test Client signed in as staff of the page's role (TOTP "
             f"enrolled), {ADMIN_REPETITIONS} rounds after 3 warm-up requests each, every "
@@ -652,16 +657,7 @@ class Bench:
         from bench.audit_trail import FREE_TEXT_REPETITIONS
 
         figures = self.child("audit-trail")
-        floor = figures["floor"]
-        for page in figures["pages"]:
-            self.row(
-                f"admin {page['what']}",
-                f"p50 {page['p50_ms']} ms (p95 {page['p95_ms']})",
-                f"p50 {floor['p50_ms']} ms (p95 {floor['p95_ms']})",
-                f"{page['p50_ms'] / floor['p50_ms']:.1f}x",
-                f"p50 < {PAGE_TARGET_MS} ms",
-                page["p50_ms"] < PAGE_TARGET_MS,
-            )
+        self.page_rows(figures)
         scan = figures["scan"]
         self.row(
             f"admin {scan['what']}",
