@@ -103,6 +103,8 @@ def manage_in_production(*args, **env):
 # which exists in the test database alone, for what a DBA would do and for the flush
 # between transactional tests.
 APP_ROLE = os.environ.get("PORTAL_TEST_APP_ROLE", "")
+# The role the tests log in as the app: CI's, or the one `create_db_roles` makes by default.
+APP_LOGIN = APP_ROLE or "portal_app"
 AS_OWNER_FUNCTION = "portal_test_as_owner"
 
 
@@ -121,15 +123,13 @@ def app_role_login():
     In CI the suite already runs as that role; locally the grants are applied first."""
     if not running_as_app_role():
         owner = connection.settings_dict["USER"]
-        call_command(
-            "create_db_roles", owner=owner, app=APP_ROLE or "portal_app", stdout=io.StringIO()
-        )
+        call_command("create_db_roles", owner=owner, app=APP_LOGIN, stdout=io.StringIO())
     settings_dict = connection.settings_dict
     with psycopg.connect(
         host=settings_dict["HOST"],
         port=settings_dict["PORT"] or 5432,
         dbname=settings_dict["NAME"],
-        user=APP_ROLE or "portal_app",
+        user=APP_LOGIN,
         password=os.environ.get("DB_APP_PASSWORD"),
         autocommit=True,
     ) as app:

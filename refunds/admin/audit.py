@@ -2,6 +2,8 @@
 office: read only, searched and filtered through its indexes."""
 
 import json
+from functools import reduce
+from operator import or_
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -68,6 +70,8 @@ class ObjectTypeFilter(IndexedValuesFilter):
 
 # A reference's start may match many closures: the events of the first ones are shown.
 CLOSURES_SHOWN = 20
+# What a closure's events are searched with: the records that point at it.
+CLOSURE_RECORDS = (Refund, HeldFunds, AddressChangeRequest)
 
 
 def _events_of(model, pks) -> Q:
@@ -101,21 +105,15 @@ def audit_search(term: str) -> Q:
             .order_by("reference")
             .values_list("pk", flat=True)[:CLOSURES_SHOWN]
         )
-        return (
-            _events_of(Closure, closures)
-            | _events_of(
-                Refund, Refund.objects.filter(closure__in=closures).values_list("pk", flat=True)
-            )
-            | _events_of(
-                HeldFunds,
-                HeldFunds.objects.filter(closure__in=closures).values_list("pk", flat=True),
-            )
-            | _events_of(
-                AddressChangeRequest,
-                AddressChangeRequest.objects.filter(closure__in=closures).values_list(
-                    "pk", flat=True
-                ),
-            )
+        return reduce(
+            or_,
+            (
+                _events_of(
+                    model, model.objects.filter(closure__in=closures).values_list("pk", flat=True)
+                )
+                for model in CLOSURE_RECORDS
+            ),
+            _events_of(Closure, closures),
         )
     if "@" in term:
         # The ids themselves, not a subquery: planned with the actor's own statistics,

@@ -22,7 +22,7 @@ from tests.helpers import app_role_login, postgres_only
 
 pytestmark = [*postgres_only, pytest.mark.django_db(transaction=True)]
 
-APP_ROLE = helpers.APP_ROLE or "portal_app"
+APP_ROLE = helpers.APP_LOGIN
 
 
 @pytest.fixture
